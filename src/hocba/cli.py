@@ -1,0 +1,27 @@
+"""The ``hocba`` command.
+
+``hocba rules ...`` runs the pure TT22 engine without touching Django; every other sub-command is a
+Django management command (``hocba migrate``, ``hocba runserver``, ``hocba demo``, ``hocba roster``...).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "rules":
+        from hocba.rules.cli import main as rules_main
+
+        return rules_main(argv[1:])
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hocba.web.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["hocba", *argv])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
