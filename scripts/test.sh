@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole suite on SQLite, then again on a throwaway PostgreSQL 15 cluster.
+#   scripts/test.sh [sqlite|postgres|all] [pytest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+which_db=${1:-all}; [ $# -gt 0 ] && shift
+PYTEST=(.venv/bin/python -m pytest "$@")
+status=0
+
+if [ "$which_db" = all ] || [ "$which_db" = sqlite ]; then
+  echo "==> Kiểm thử trên SQLite"
+  env -u HOCBA_DATABASE_URL "${PYTEST[@]}" || status=$?
+fi
+
+if [ "$which_db" = all ] || [ "$which_db" = postgres ]; then
+  echo "==> Kiểm thử trên PostgreSQL 15"
+  url=$(scripts/pg-throwaway.sh start)
+  trap 'scripts/pg-throwaway.sh stop' EXIT
+  HOCBA_DATABASE_URL="$url" "${PYTEST[@]}" || status=$?
+fi
+exit $status
