@@ -74,7 +74,7 @@ def _markdown_to_html(text: str) -> str:
     in_list = None
     for raw in text.splitlines():
         line = raw.rstrip()
-        inline = html.escape(line.lstrip("#-*0123456789. ").strip() if line else "")
+        inline = html.escape(re.sub(r"^\s*(#+|[-*]|\d+\.)\s+", "", line).strip())
         inline = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", inline)
         inline = re.sub(r"`(.+?)`", r"<code>\1</code>", inline)
         list_kind = "ul" if re.match(r"^\s*[-*] ", line) else "ol" if re.match(r"^\s*\d+\. ", line) else None
