@@ -1,0 +1,62 @@
+"""``hocba pki serve``: certomancer's Animator (OCSP, CRLs, TSA, certificate repositories) on loopback."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from .build import DemoPki
+
+
+class ReloadingAnimator:
+    """A WSGI app that rebuilds the Animator when the certomancer configuration changes (``pki revoke``)."""
+
+    def __init__(self, pki: DemoPki):
+        self.pki = pki
+        self._lock = threading.Lock()
+        self._mtime: int | None = None
+        self._app = None
+
+    def _current(self):
+        mtime = os.stat(self.pki.config_path).st_mtime_ns
+        with self._lock:
+            if mtime != self._mtime:
+                from certomancer.integrations.animator import Animator, AnimatorArchStore
+                from certomancer.registry import CertomancerConfig
+
+                cfg = CertomancerConfig.from_file(str(self.pki.config_path), key_search_dir=str(self.pki.root))
+                self._app = Animator(AnimatorArchStore(cfg.pki_archs), with_web_ui=False)
+                self._mtime = mtime
+            return self._app
+
+    def __call__(self, environ, start_response):
+        return self._current()(environ, start_response)
+
+
+def make_server(var_dir: Path | str | None = None, host: str = "127.0.0.1", port: int | None = None, *,
+                quiet: bool = False):
+    """A threaded werkzeug server for the PKI of ``var_dir`` (not started); ``.serve_forever()`` runs it.
+    ``quiet`` silences werkzeug's per-request log (tests, benchmarks)."""
+    import logging
+
+    from werkzeug.serving import make_server as wz_make_server
+
+    if quiet:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    pki = DemoPki.open(var_dir)
+    app = ReloadingAnimator(pki)
+    app._current()  # build the certificates now rather than on the first request
+    return wz_make_server(host, pki.port if port is None else port, app, threaded=True)
+
+
+def serve(var_dir: Path | str | None = None, host: str = "127.0.0.1", port: int | None = None) -> None:
+    """Runs the Animator until interrupted. The port defaults to the one baked into the certificates."""
+    server = make_server(var_dir, host, port)
+    print(f"PKI minh hoạ đang chạy tại http://{host}:{server.server_port}/ (Ctrl+C để dừng)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
