@@ -101,7 +101,7 @@ def can_read_school(user, school: School) -> bool:
 def can_view_statistics(user, school: School) -> bool:
     """Aggregate figures only: the school's own staff and the Phòng/Sở above it."""
     p = principal_of(user)
-    if can_read_school(user, school) or p.roles_in(school):
+    if can_read_school(user, school) or Role.TEACHER in p.roles_in(school):
         return True
     for m in p.memberships:
         if m.role != Role.DISTRICT:
@@ -117,7 +117,8 @@ def statistics_schools(user) -> QuerySet[School]:
     p = principal_of(user)
     if p.is_system_admin:
         return School.objects.all()
-    q = Q(pk__in=[s.pk for s in p.schools])
+    staff_roles = SCHOOL_WIDE_READ | {Role.TEACHER}
+    q = Q(pk__in=[m.school_id for m in p.memberships if m.school_id and m.role in staff_roles])
     for m in p.memberships:
         if m.role == Role.DISTRICT:
             q |= Q(division_id=m.division_id) if m.division_id else Q(department_id=m.department_id)
