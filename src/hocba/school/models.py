@@ -336,3 +336,34 @@ class LoginThrottle(models.Model):
     username = models.CharField(max_length=150, unique=True)
     failures = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+
+
+class RosterUpload(models.Model):
+    """A roster file between its preview and its confirmation (nhập dữ liệu: tải lên → xem trước → nhập).
+
+    The bytes are kept so that the confirmation imports exactly the file that was previewed (its SHA-256 goes
+    into the audit event), re-checked against the database as it is at that moment.
+    """
+
+    KIND_CHOICES = [
+        ("students", "Học sinh"),
+        ("staff", "Cán bộ"),
+        ("classes", "Lớp học"),
+        ("assignments", "Phân công giảng dạy"),
+    ]
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("loại dữ liệu", max_length=20, choices=KIND_CHOICES)
+    filename = models.CharField("tên tệp", max_length=255)
+    sha256 = models.CharField(max_length=64)
+    data = models.BinaryField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "tệp nhập dữ liệu"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} – {self.filename}"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("huong-dan/", views.help_index, name="help_index"),
     path("huong-dan/<slug:slug>/", views.help_page, name="help_page"),
     path("", include("hocba.school.urls")),
+    path("truong/<int:school_id>/nhap-du-lieu/", include("hocba.school.urls_roster")),
 ]
 
 handler403 = "hocba.web.views.permission_denied"
