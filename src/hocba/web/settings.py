@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "hocba.web",
     "hocba.audit",
     "hocba.school",
+    "hocba.gradebook",
 ]
 
 MIDDLEWARE = [
