@@ -50,6 +50,7 @@ class RevocationStatus:
     source: str  # "ocsp" | "crl"
     revoked_at: dt.datetime | None = None
     reason: str | None = None
+    evidence: bytes | None = None  # the DER OCSP response or CRL, for embedding (XAdES RevocationValues)
 
 
 @dataclass(frozen=True)
@@ -95,17 +96,18 @@ def check_revocation_online(cert: x509.Certificate, issuer: x509.Certificate) ->
             errors.append(f"OCSP {url}: {e}")
     for url in [dp.url for dp in cert.crl_distribution_points if dp.url]:
         try:
-            crl = cx509.load_der_x509_crl(_fetch(url))
+            raw = _fetch(url)
+            crl = cx509.load_der_x509_crl(raw)
             if not crl.is_signature_valid(c_issuer.public_key()):
                 raise ValueError("chữ ký của CRL không hợp lệ")
             entry = crl.get_revoked_certificate_by_serial_number(c_cert.serial_number)
             if entry is None:
-                return RevocationStatus("good", "crl")
+                return RevocationStatus("good", "crl", evidence=raw)
             try:
                 reason = entry.extensions.get_extension_for_class(cx509.CRLReason).value.reason.name
             except cx509.ExtensionNotFound:
                 reason = "unspecified"
-            return RevocationStatus("revoked", "crl", entry.revocation_date_utc, reason)
+            return RevocationStatus("revoked", "crl", entry.revocation_date_utc, reason, raw)
         except (OSError, ValueError) as e:
             errors.append(f"CRL {url}: {e}")
     raise OSError("; ".join(errors) or "chứng thư số không ghi địa chỉ OCSP hay CRL")
@@ -126,7 +128,8 @@ def _ask_ocsp(url: str, cert: x509.Certificate, issuer: x509.Certificate) -> Rev
         "serial_number": cert.serial_number,
     })
     request = ocsp.OCSPRequest({"tbs_request": {"request_list": [{"req_cert": cert_id}]}})
-    resp = ocsp.OCSPResponse.load(_fetch(url, request.dump(), "application/ocsp-request"))
+    raw = _fetch(url, request.dump(), "application/ocsp-request")
+    resp = ocsp.OCSPResponse.load(raw)
     if resp["response_status"].native != "successful":
         raise ValueError(f"OCSP trả về {resp['response_status'].native}")
     basic = resp.basic_ocsp_response
@@ -151,8 +154,8 @@ def _ask_ocsp(url: str, cert: x509.Certificate, issuer: x509.Certificate) -> Rev
         if status.name == "revoked":
             info = status.chosen
             reason = info["revocation_reason"].native if info["revocation_reason"].native else "unspecified"
-            return RevocationStatus("revoked", "ocsp", info["revocation_time"].native, reason)
-        return RevocationStatus("good" if status.name == "good" else "unknown", "ocsp")
+            return RevocationStatus("revoked", "ocsp", info["revocation_time"].native, reason, raw)
+        return RevocationStatus("good" if status.name == "good" else "unknown", "ocsp", evidence=raw)
     raise ValueError("phản hồi OCSP không khớp chứng thư số")
 
 

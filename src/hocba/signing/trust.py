@@ -47,7 +47,23 @@ class TrustConfig:
         from pyhanko_certvalidator import ValidationContext
 
         kwargs.setdefault("allow_fetching", self.allow_fetching)
-        return ValidationContext(trust_roots=list(self.anchors), other_certs=list(self.intermediates), **kwargs)
+        other = list(self.intermediates) + list(kwargs.pop("other_certs", ()))
+        return ValidationContext(trust_roots=list(self.anchors), other_certs=other, **kwargs)
 
     def anchor_names(self) -> list[str]:
         return [a.subject.human_friendly for a in self.anchors]
+
+
+def run_released(coro, *contexts):
+    """``asyncio.run`` that closes the HTTP sessions the validation contexts opened for fetching."""
+    import asyncio
+
+    async def wrapped():
+        try:
+            return await coro
+        finally:
+            for vc in contexts:
+                if vc is not None:
+                    await vc.aclose()
+
+    return asyncio.run(wrapped())

@@ -63,7 +63,7 @@ def _is_revinfo_problem(status) -> bool:
                                           AdESIndeterminate.NO_POE)
 
 
-async def _validate_pdf_signature(reader, sig, trust: TrustConfig, *, is_last_revision_covered: bool):
+async def _validate_pdf_signature(reader, sig, trust: TrustConfig):
     from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
     from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature, async_validate_pdf_timestamp
@@ -74,9 +74,12 @@ async def _validate_pdf_signature(reader, sig, trust: TrustConfig, *, is_last_re
     field_name = sig.field_name
 
     async def run(vc):
-        if is_doc_ts:
-            return await async_validate_pdf_timestamp(sig, validation_context=vc)
-        return await async_validate_pdf_signature(sig, signer_validation_context=vc, ts_validation_context=vc)
+        try:
+            if is_doc_ts:
+                return await async_validate_pdf_timestamp(sig, validation_context=vc)
+            return await async_validate_pdf_signature(sig, signer_validation_context=vc, ts_validation_context=vc)
+        finally:
+            await vc.aclose()
 
     # 1. at the signature's trusted time, with the revocation data embedded in the document
     ts_time = None
@@ -201,10 +204,7 @@ def validate_pdf(data: bytes, trust: TrustConfig) -> DocumentReport:
     except (PdfError, ValueError, KeyError) as e:
         return DocumentReport("pdf", (), anchors, problems=(f"Tệp không phải PDF hợp lệ ({e}).",))
 
-    async def run():
-        return [await _validate_pdf_signature(reader, s, trust, is_last_revision_covered=False) for s in sigs]
-
-    reports = asyncio.run(run())
+    reports = [asyncio.run(_validate_pdf_signature(reader, s, trust)) for s in sigs]
     if any(r.kind == "document_timestamp" and r.valid for r in reports):
         # a valid document timestamp over the DSS lifts every B-LT signature before it to B-LTA
         reports = [replace(r, level="PAdES B-LTA") if r.level == "PAdES B-LT" else r for r in reports]
