@@ -9,6 +9,39 @@ from pathlib import Path
 from .build import DemoPki
 
 
+_KEY_CACHING_BACKEND = None
+
+
+def _install_key_cache() -> None:
+    """certomancer re-parses the signing key (with cryptography's full RSA key check, ~35 ms) for every OCSP
+    response, CRL and timestamp. Its crypto backend is a module-level hook; this one keeps parsed keys."""
+    global _KEY_CACHING_BACKEND
+    from certomancer import crypto_utils
+
+    if _KEY_CACHING_BACKEND is None:
+        class CachingBackend(crypto_utils.PycaCryptographyBackend):
+            def __init__(self):
+                super().__init__()
+                self._keys: dict[bytes, object] = {}
+                self._lock = threading.Lock()
+
+            def generic_sign(self, private_key, tbs_bytes, sd_algo):
+                if sd_algo.signature_algo != "rsassa_pkcs1v15":
+                    return super().generic_sign(private_key, tbs_bytes, sd_algo)
+                from cryptography.hazmat.primitives import hashes, serialization
+                from cryptography.hazmat.primitives.asymmetric import padding
+
+                der = private_key.dump()
+                with self._lock:
+                    key = self._keys.get(der)
+                    if key is None:
+                        key = self._keys[der] = serialization.load_der_private_key(der, password=None)
+                return key.sign(tbs_bytes, padding.PKCS1v15(), getattr(hashes, sd_algo.hash_algo.upper())())
+
+        _KEY_CACHING_BACKEND = CachingBackend()
+    crypto_utils.CRYPTO_BACKEND = _KEY_CACHING_BACKEND
+
+
 class ReloadingAnimator:
     """A WSGI app that rebuilds the Animator when the certomancer configuration changes (``pki revoke``)."""
 
@@ -45,6 +78,7 @@ def make_server(var_dir: Path | str | None = None, host: str = "127.0.0.1", port
     if quiet:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     pki = DemoPki.open(var_dir)
+    _install_key_cache()
     app = ReloadingAnimator(pki)
     app._current()  # build the certificates now rather than on the first request
     return wz_make_server(host, pki.port if port is None else port, app, threaded=True)

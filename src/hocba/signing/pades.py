@@ -29,6 +29,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields as pdf_fields
 from pyhanko.sign import signers, timestamps
 from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, MDPPerm, SigFieldSpec, SigSeedSubFilter
+from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 
 from .backends import Signer, holder_name, pyhanko_signer
 from .precheck import PrecheckResult, SigningRefused, precheck
@@ -189,7 +190,10 @@ class BatchSession:
     def prepare(self, pdfs: Sequence[bytes]) -> list[bytes]:
         """Prepares every document; returns the SHA-256 digests the signer's key must sign."""
         async def run():
-            return [await self._prepare_one(pdf) for pdf in pdfs]
+            try:
+                return [await self._prepare_one(pdf) for pdf in pdfs]
+            finally:
+                await self.vc.aclose()
 
         self._prepared = asyncio.run(run())
         return [p.attrs_digest for p in self._prepared]
@@ -199,6 +203,8 @@ class BatchSession:
         if len(signature_values) != len(self._prepared):
             raise ValueError("số chữ ký không khớp số tài liệu")
 
+        vc = _validation_context(self.settings)
+
         async def run():
             results = []
             for prep, value in zip(self._prepared, signature_values):
@@ -207,10 +213,11 @@ class BatchSession:
                                              signature_value=value, embed_roots=False)
                 cms = await ext.async_sign_prescribed_attributes(
                     "sha256", signed_attrs=prep.signed_attrs, timestamper=self.timestamper)
-                await signers.PdfTBSDocument.async_finish_signing(
+                await PdfTBSDocument.async_finish_signing(
                     prep.output, prep.prepared_digest, cms, post_sign_instr=prep.post_sign_instructions,
-                    validation_context=self.vc)
+                    validation_context=vc)
                 results.append(prep.output.getvalue())
+            await vc.aclose()
             return results
 
         try:
