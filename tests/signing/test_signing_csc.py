@@ -19,8 +19,8 @@ csc_dummy = pytest.importorskip("csc_dummy.csc_dummy_server",
 
 @pytest.fixture(scope="session")
 def csc_service(pki):
-    from certomancer.registry import CertomancerConfig
     from aiohttp import web
+    from certomancer.registry import CertomancerConfig
 
     cfg = CertomancerConfig.from_file(str(pki.config_path), key_search_dir=str(pki.root))
     app = csc_dummy.CSCWithCertomancer(cfg, service_params=csc_dummy.DummyServiceParams(

@@ -39,9 +39,7 @@ def seal_token(pki, tmp_path_factory):
     seal = pki.school.seal_username
     subprocess.run(["softhsm2-util", "--import", str(pki.key_path(seal)), "--token", "con-dau", "--label", "seal",
                     "--id", "01", "--pin", PIN], check=True, env=env, capture_output=True)
-    from asn1crypto import pem
-
-    from asn1crypto import x509
+    from asn1crypto import pem, x509
 
     der = pem.unarmor(pki.cert_path(seal).read_bytes())[2]
     cert = x509.Certificate.load(der)

@@ -50,7 +50,7 @@ def _xmlsec_verify(path, sig_id, pki):
                  "--id-attr:Id", "http://www.w3.org/2000/09/xmldsig#:Signature"]
     return subprocess.run(["xmlsec1", "--verify", "--trusted-pem", str(pki.root_cert_path), "--untrusted-pem",
                            str(pki.cert_path("interm")), *id_attrs, "--node-id", sig_id, str(path)],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, check=False, timeout=60)
 
 
 def test_each_signature_references_exactly_its_signers_elements(signed_xml):
@@ -82,7 +82,7 @@ def test_openssl_accepts_the_xades_signature_timestamp(signed_xml, pki, tmp_path
     (tmp_path / "value.c14n").write_bytes(xades._c14n(sig.find("ds:SignatureValue", xades.NS)))
     run = subprocess.run(["openssl", "ts", "-verify", "-token_in", "-in", str(tmp_path / "token.der"),
                           "-data", str(tmp_path / "value.c14n"), "-CAfile", str(pki.root_cert_path),
-                          "-untrusted", str(pki.cert_path("tsa"))], capture_output=True, text=True)
+                          "-untrusted", str(pki.cert_path("tsa"))], capture_output=True, text=True, check=False)
     assert run.returncode == 0 and "Verification: OK" in run.stdout, run.stdout + run.stderr
 
 
@@ -99,8 +99,8 @@ def test_our_report_says_valid_for_all_four(signed_xml, trust):
 
 
 def test_one_changed_score_breaks_the_teacher_and_the_seal_but_not_the_others(signed_xml, trust):
-    assert signed_xml.count("<CaNam>8,8</CaNam>".encode()) == 1
-    tampered = signed_xml.replace("<CaNam>8,8</CaNam>".encode(), "<CaNam>9,8</CaNam>".encode())
+    assert signed_xml.count(b"<CaNam>8,8</CaNam>") == 1
+    tampered = signed_xml.replace(b"<CaNam>8,8</CaNam>", b"<CaNam>9,8</CaNam>")
     report = validate_file(tampered, trust)
     assert not report.valid
     by_id = {s.id: s for s in report.signatures}
@@ -112,7 +112,7 @@ def test_one_changed_score_breaks_the_teacher_and_the_seal_but_not_the_others(si
 
 def test_a_signature_moved_to_another_document_is_invalid(signed_xml, xades_settings, signer_for, trust):
     other = XML.replace("Nguyễn Văn An".encode(), "Trần Thị Bình".encode()).replace(
-        "<CaNam>7,7</CaNam>".encode(), "<CaNam>9,1</CaNam>".encode())
+        b"<CaNam>7,7</CaNam>", b"<CaNam>9,1</CaNam>")
     source = etree.fromstring(signed_xml)
     target = etree.fromstring(other)
     moved = source.xpath("//ds:Signature[@Id='sig-gvcn']", namespaces=xades.NS)[0]

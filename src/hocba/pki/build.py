@@ -41,7 +41,7 @@ def _label(username: str) -> str:
 
 
 def _ts(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime(_TIME_FMT)
+    return moment.astimezone(dt.UTC).strftime(_TIME_FMT)
 
 
 def _key_usage(*usages: str) -> dict:
@@ -61,7 +61,7 @@ def build_config(people: list[Person] | tuple[Person, ...], school: School, *, p
                  now: dt.datetime) -> dict:
     """The certomancer configuration (as a dict) for this school's demo PKI."""
     start = now - dt.timedelta(days=1)
-    years = lambda n: _ts(start + dt.timedelta(days=365 * n))  # noqa: E731
+    years = lambda n: _ts(start + dt.timedelta(days=365 * n))
     org = {"country-name": "VN", "state-or-province-name": school.province}
 
     def signer_exts() -> list[dict]:
@@ -132,7 +132,7 @@ def build_config(people: list[Person] | tuple[Person, ...], school: School, *, p
 
 
 def init(var_dir: Path | str | None = None, people: list[Person] | tuple[Person, ...] | None = None,
-         school: School | None = None, *, port: int = DEFAULT_PORT, now: dt.datetime | None = None) -> "DemoPki":
+         school: School | None = None, *, port: int = DEFAULT_PORT, now: dt.datetime | None = None) -> DemoPki:
     """Creates (or re-creates) the demo PKI: keys, certomancer config, certificates and one PKCS#12 per
     signer (people and the school seal) under ``<var_dir>/pki``. Returns the opened PKI."""
     people = tuple(DEMO_PEOPLE if people is None else people)
@@ -145,8 +145,8 @@ def init(var_dir: Path | str | None = None, people: list[Person] | tuple[Person,
     (root / "certs").mkdir(exist_ok=True)
     os.chmod(root / "keys", 0o700)
     os.chmod(root / "p12", 0o700)
-    config = build_config(people, school, port=port, now=now or dt.datetime.now(dt.timezone.utc))
-    for key_label, spec in config["keysets"][ARCH]["keys"].items():
+    config = build_config(people, school, port=port, now=now or dt.datetime.now(dt.UTC))
+    for spec in config["keysets"][ARCH]["keys"].values():
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         path = root / spec["path"]
         path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -186,7 +186,7 @@ class DemoPki:
     root: Path
 
     @classmethod
-    def open(cls, var_dir: Path | str | None = None) -> "DemoPki":
+    def open(cls, var_dir: Path | str | None = None) -> DemoPki:
         root = Path(var_dir or var_dir_default()) / "pki"
         if not (root / "manifest.json").exists():
             raise FileNotFoundError(f"chưa khởi tạo PKI minh hoạ tại {root} (chạy: hocba pki init)")
@@ -267,7 +267,7 @@ def revoke(username: str, reason: str = "key_compromise", at: dt.datetime | None
     label = pki.manifest["signers"].get(username)
     if label is None:
         raise KeyError(f"không có chứng thư số minh hoạ cho người dùng {username!r}")
-    at = (at or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    at = (at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     config = yaml.safe_load(pki.config_path.read_text(encoding="utf-8"))
     config["pki-architectures"][ARCH]["certs"][label]["revocation"] = {"revoked-since": _ts(at), "reason": reason}
     tmp = pki.config_path.with_suffix(".yml.tmp")

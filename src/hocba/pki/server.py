@@ -8,7 +8,6 @@ from pathlib import Path
 
 from .build import DemoPki
 
-
 _KEY_CACHING_BACKEND = None
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from asn1crypto import algos, x509
 
@@ -85,7 +86,7 @@ class Pkcs12Signer:
         self._chain = tuple(c for c in chain if c.subject != c.issuer or c != certificate)
 
     @classmethod
-    def load(cls, path: Path | str, password: bytes | None) -> "Pkcs12Signer":
+    def load(cls, path: Path | str, password: bytes | None) -> Pkcs12Signer:
         from cryptography.hazmat.primitives.serialization import pkcs12
 
         try:

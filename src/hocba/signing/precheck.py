@@ -139,7 +139,7 @@ def _ask_ocsp(url: str, cert: x509.Certificate, issuer: x509.Certificate) -> Rev
     if responder.dump() != issuer.dump():
         try:
             c_responder.verify_directly_issued_by(c_issuer)
-        except Exception as e:  # noqa: BLE001 - any failure means the responder is not authorised
+        except Exception as e:
             raise ValueError("chứng thư số của máy chủ OCSP không do CA cấp chứng thư số này cấp") from e
         if "ocsp_signing" not in (responder.extended_key_usage_value.native or []):
             raise ValueError("máy chủ OCSP không có quyền ký phản hồi OCSP")
@@ -180,7 +180,7 @@ def precheck(signer: Signer, trust: TrustConfig, *, at: dt.datetime | None = Non
     """Refuses (``SigningRefused``) unless the signer's certificate may sign now."""
     cert = signer.certificate
     name = holder_name(cert)
-    now = at or dt.datetime.now(dt.timezone.utc)
+    now = at or dt.datetime.now(dt.UTC)
     validity = cert["tbs_certificate"]["validity"]
     not_before, not_after = validity["not_before"].native, validity["not_after"].native
     if now < not_before:

@@ -17,6 +17,8 @@ REVOCATION_TEXT = {
     "not_checked": "Không kiểm tra tình trạng thu hồi",
 }
 
+SOURCE_TEXT = {"embedded": "dữ liệu nhúng trong tài liệu", "online": "tra cứu trực tuyến"}
+
 
 @dataclass(frozen=True)
 class SignatureReport:
@@ -69,10 +71,10 @@ class SignatureReport:
         def t(moment):
             return fmt_time(moment) if moment else "—"
 
-        yes = lambda ok: "Có" if ok else "Không"  # noqa: E731
+        yes = lambda ok: "Có" if ok else "Không"
         lines = [
             f"[{self.id}] {'Dấu thời gian tài liệu' if self.kind == 'document_timestamp' else 'Chữ ký'}: "
-            f"{self.verdict.upper()}",
+            + self.verdict.upper(),
             f"  Người ký: {self.signer}" + (f" ({self.signer_id})" if self.signer_id else ""),
             f"  Tổ chức: {self.organisation or '—'}" + (f" — {self.title}" if self.title else ""),
             f"  Tổ chức cấp chứng thư số: {self.issuer}",
@@ -82,10 +84,9 @@ class SignatureReport:
             f"  Toàn vẹn dữ liệu: {yes(self.integrity)}",
             f"  Chứng thư số tin cậy: {yes(self.trusted)}",
             f"  Chứng thư số còn hiệu lực tại thời điểm ký: {yes(self.cert_valid_at_signing)}",
-            f"  Tình trạng thu hồi tại thời điểm ký: {self.revocation_text}"
-            + (f" (thu hồi ngày {t(self.revoked_at)})" if self.revoked_at else "")
-            + (f" — nguồn: {'dữ liệu nhúng trong tài liệu' if self.revocation_source == 'embedded' else 'tra cứu trực tuyến'}"
-               if self.revocation_source else ""),
+            (f"  Tình trạng thu hồi tại thời điểm ký: {self.revocation_text}"
+             + (f" (thu hồi ngày {t(self.revoked_at)})" if self.revoked_at else "")
+             + (f" — nguồn: {SOURCE_TEXT.get(self.revocation_source, '')}" if self.revocation_source else "")),
             f"  Thời hạn chứng thư số: {t(self.cert_not_before)} – {t(self.cert_not_after)}",
             f"  Phạm vi: {self.covers}" + (f"; định dạng {self.level}" if self.level else ""),
         ]
@@ -103,7 +104,7 @@ class DocumentReport:
     trust_anchors: tuple[str, ...]
     problems: tuple[str, ...] = ()  # document-level problems (unreadable file, unsigned changes...)
     warnings: tuple[str, ...] = ()
-    checked_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    checked_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @property
     def valid(self) -> bool:

@@ -29,7 +29,7 @@ class TrustConfig:
 
     @classmethod
     def from_files(cls, anchors: list[Path | str], intermediates: list[Path | str] = (), *,
-                   allow_fetching: bool = True) -> "TrustConfig":
+                   allow_fetching: bool = True) -> TrustConfig:
         roots = [c for p in anchors for c in load_certificates(Path(p).read_bytes())]
         inter = [c for p in intermediates for c in load_certificates(Path(p).read_bytes())]
         if not roots:
@@ -37,7 +37,7 @@ class TrustConfig:
         return cls(tuple(roots), tuple(inter), allow_fetching, tuple(str(p) for p in anchors))
 
     @classmethod
-    def from_env(cls, default: list[Path | str] = ()) -> "TrustConfig":
+    def from_env(cls, default: list[Path | str] = ()) -> TrustConfig:
         """``HOCBA_TRUST_ANCHORS`` (paths separated by ``os.pathsep``), else ``default``."""
         raw = os.environ.get("HOCBA_TRUST_ANCHORS", "")
         paths = [p for p in raw.split(os.pathsep) if p] or list(default)

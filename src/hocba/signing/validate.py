@@ -21,7 +21,7 @@ from asn1crypto import x509
 from .report import DocumentReport, SignatureReport
 from .trust import TrustConfig
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 def cert_subject_fields(cert: x509.Certificate) -> dict:
@@ -37,8 +37,8 @@ def cert_subject_fields(cert: x509.Certificate) -> dict:
 def _embedded_context(reader, trust: TrustConfig, moment: dt.datetime | None):
     from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
 
-    kwargs = dict(trust_roots=list(trust.anchors), other_certs=list(trust.intermediates), allow_fetching=False,
-                  revocation_mode="hard-fail", moment=moment)
+    kwargs = {"trust_roots": list(trust.anchors), "other_certs": list(trust.intermediates),
+              "allow_fetching": False, "revocation_mode": "hard-fail", "moment": moment}
     try:
         return DocumentSecurityStore.read_dss(reader).as_validation_context(kwargs), True
     except NoDSSFoundError:
@@ -66,7 +66,10 @@ def _is_revinfo_problem(status) -> bool:
 async def _validate_pdf_signature(reader, sig, trust: TrustConfig):
     from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
-    from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature, async_validate_pdf_timestamp
+    from pyhanko.sign.validation.pdf_embedded import (
+        async_validate_pdf_signature,
+        async_validate_pdf_timestamp,
+    )
 
     is_doc_ts = sig.sig_object_type == "/DocTimeStamp"
     problems: list[str] = []

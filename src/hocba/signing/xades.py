@@ -16,16 +16,17 @@ Untrusted input is parsed without DTDs, entities or network access.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as dt
 import hashlib
 import secrets
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
-from asn1crypto import cms, ocsp as asn1_ocsp, tsp, x509 as asn1_x509
+from asn1crypto import cms, tsp
+from asn1crypto import ocsp as asn1_ocsp
+from asn1crypto import x509 as asn1_x509
 from lxml import etree
 
 from .backends import Signer
@@ -197,7 +198,7 @@ def _add_unsigned_properties(sig, tsa_url: str, checked: PrecheckResult, ca_crls
 def _broken(sig_id: str, message: str, cert=None) -> SignatureReport:
     from .validate import cert_subject_fields
 
-    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     info = cert_subject_fields(cert) if cert is not None else {
         "signer": "—", "signer_id": None, "organisation": None, "title": None, "issuer": "—",
         "cert_not_before": epoch, "cert_not_after": epoch}
@@ -258,7 +259,7 @@ def _validate_one(root, sig, later: list, trust: TrustConfig, id_attribute: str)
     st = sig.find(".//xades:SignedSignatureProperties/xades:SigningTime", NS)
     if st is not None and st.text:
         try:
-            signing_time = dt.datetime.fromisoformat(st.text.replace("Z", "+00:00"))
+            signing_time = dt.datetime.fromisoformat(st.text)
         except ValueError:
             warnings.append("Thời điểm ký khai báo không đúng định dạng.")
 
@@ -287,7 +288,7 @@ def _validate_one(root, sig, later: list, trust: TrustConfig, id_attribute: str)
         warnings.append("Chữ ký không có dấu thời gian; thời điểm ký chỉ do người ký tự khai.")
 
     # certificate chain and revocation at the signing time
-    moment = timestamp if ts_valid else (signing_time or dt.datetime.now(dt.timezone.utc))
+    moment = timestamp if ts_valid else (signing_time or dt.datetime.now(dt.UTC))
     embedded_ocsps = [asn1_ocsp.OCSPResponse.load(base64.b64decode("".join(e.text.split())))
                       for e in sig.findall(".//xades:RevocationValues/xades:OCSPValues/xades:EncapsulatedOCSPValue",
                                            NS) if e.text]
@@ -301,7 +302,7 @@ def _validate_one(root, sig, later: list, trust: TrustConfig, id_attribute: str)
         validator = CertificateValidator(leaf, intermediate_certs=certs[1:], validation_context=vc)
         return run_released(validator.async_validate_usage({"non_repudiation"}), vc)
 
-    base = dict(trust_roots=list(trust.anchors), other_certs=list(trust.intermediates) + certs[1:])
+    base = {"trust_roots": list(trust.anchors), "other_certs": list(trust.intermediates) + certs[1:]}
     trusted, revocation, source, revoked_at = False, "unknown", None, None
     attempts = [("embedded", ValidationContext(**base, ocsps=embedded_ocsps, crls=embedded_crls, allow_fetching=False,
                                                revocation_mode="hard-fail", moment=moment))]
