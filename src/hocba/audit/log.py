@@ -11,11 +11,12 @@ import decimal
 import uuid
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from .chain import GENESIS, event_hash
 from .context import client_ip
-from .models import AuditEvent
+from .models import AuditChainHead, AuditEvent
 
 
 class AuditOutsideTransaction(RuntimeError):
@@ -62,9 +63,29 @@ def record(action: str, *, actor=None, school=None, obj: models.Model | None = N
         actor_name = actor.get_username()
     else:
         actor = None
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         school=school, actor=actor, actor_name=actor_name, action=action,
         object_type=object_type, object_id=object_id, object_repr=object_repr[:250],
         before=_jsonable(before), after=_jsonable(after), extra=_jsonable(extra or {}),
         ip=client_ip.get(), created_at=timezone.now(),
     )
+    head = _lock_head(school.pk if school is not None else 0)
+    event.scope, event.seq, event.prev_hash = head.scope, head.seq + 1, head.hash or GENESIS
+    event.hash = event_hash(event)
+    event.save()
+    head.seq, head.hash = event.seq, event.hash
+    head.save(update_fields=["seq", "hash"])
+    return event
+
+
+def _lock_head(scope: int) -> AuditChainHead:
+    """The chain head of a scope, locked until the transaction ends (created on first use)."""
+    head = AuditChainHead.objects.select_for_update().filter(scope=scope).first()
+    if head is None:
+        try:
+            with transaction.atomic():
+                AuditChainHead.objects.create(scope=scope)
+        except IntegrityError:  # another writer created it first
+            pass
+        head = AuditChainHead.objects.select_for_update().get(scope=scope)
+    return head

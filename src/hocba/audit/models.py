@@ -1,4 +1,11 @@
-"""The audit trail: one row per action, written in the action's own transaction."""
+"""The audit trail: one row per action, written in the action's own transaction.
+
+Events form a hash chain per school (scope = school id; 0 for events of the deployment itself): each
+event stores its sequence number in the scope, the previous event's hash and its own hash over its
+content, so that editing, deleting, inserting or reordering rows breaks the chain (``hocba audit verify``).
+``AuditChainHead`` holds the last sequence number and hash of each scope; writers lock it, which also
+orders the events of one school.
+"""
 
 from django.conf import settings
 from django.db import models
@@ -19,11 +26,22 @@ class AuditEvent(models.Model):
     extra = models.JSONField(default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(db_index=True)
+    scope = models.BigIntegerField(default=0)
+    seq = models.BigIntegerField(default=0)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["school", "id"])]
+        constraints = [models.UniqueConstraint(fields=["scope", "seq"], name="audit_scope_seq_unique")]
         verbose_name = "sự kiện nhật ký"
 
     def __str__(self) -> str:
         return f"{self.created_at:%d/%m/%Y %H:%M} {self.actor_name} {self.action} {self.object_repr}"
+
+
+class AuditChainHead(models.Model):
+    scope = models.BigIntegerField(unique=True)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, blank=True)
