@@ -13,7 +13,7 @@ input and puts the rules together, ``cli`` is ``hocba rules evaluate``.
 
 from hocba.rules.conduct import year_conduct
 from hocba.rules.engine import REGULATION, InputError, evaluate, evaluate_many
-from hocba.rules.levels import CD, D, K, LEVEL_NAMES, LEVEL_RANKS, T, adjust_learning_level, learning_level
+from hocba.rules.levels import CD, LEVEL_NAMES, LEVEL_RANKS, D, K, T, adjust_learning_level, learning_level
 from hocba.rules.numbers import ScoreError, parse_score, round_half_up
 from hocba.rules.options import DEFAULT_RULES, RuleSet
 from hocba.rules.outcome import (
@@ -42,10 +42,42 @@ from hocba.rules.subjects import (
 )
 
 __all__ = [
-    "CD", "COMMENT", "D", "DEFAULT_RULES", "GIOI", "K", "LEVEL_NAMES", "LEVEL_RANKS", "MAX_ABSENCES",
-    "OUTCOMES", "PENDING_SUMMER", "PROMOTED", "PROMOTED_AFTER_SUMMER", "REGULATION", "RETAINED", "SCORE",
-    "T", "XUAT_SAC", "InputError", "RuleSet", "ScoreError", "SubjectSpec", "adjust_learning_level", "award",
-    "comment_semester_result", "comment_year_result", "default_subject_plan", "evaluate", "evaluate_many",
-    "learning_level", "parse_score", "promotion_outcome", "required_regular_assessments", "retest_subjects",
-    "round_half_up", "subject_semester_average", "subject_year_average", "year_conduct",
+    "CD",
+    "COMMENT",
+    "DEFAULT_RULES",
+    "GIOI",
+    "LEVEL_NAMES",
+    "LEVEL_RANKS",
+    "MAX_ABSENCES",
+    "OUTCOMES",
+    "PENDING_SUMMER",
+    "PROMOTED",
+    "PROMOTED_AFTER_SUMMER",
+    "REGULATION",
+    "RETAINED",
+    "SCORE",
+    "XUAT_SAC",
+    "D",
+    "InputError",
+    "K",
+    "RuleSet",
+    "ScoreError",
+    "SubjectSpec",
+    "T",
+    "adjust_learning_level",
+    "award",
+    "comment_semester_result",
+    "comment_year_result",
+    "default_subject_plan",
+    "evaluate",
+    "evaluate_many",
+    "learning_level",
+    "parse_score",
+    "promotion_outcome",
+    "required_regular_assessments",
+    "retest_subjects",
+    "round_half_up",
+    "subject_semester_average",
+    "subject_year_average",
+    "year_conduct",
 ]

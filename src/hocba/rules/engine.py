@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from operator import itemgetter
+from typing import ClassVar
 
 from hocba.rules import outcome as end_of_year
 from hocba.rules.conduct import YEAR_CONDUCT
@@ -17,10 +18,10 @@ from hocba.rules.levels import (
     CD,
     COMMENT_FAIL,
     COMMENT_PASS,
-    K,
     LEVEL_NAMES,
-    T,
     LEVEL_RANKS,
+    K,
+    T,
     adjust_learning_level,
     learning_level,
 )
@@ -86,8 +87,8 @@ def _error_result(student: object, error: InputError) -> dict:
 class _Settings:
     """A ``RuleSet`` read once: what evaluating a student needs from it, ready to use."""
 
-    __slots__ = ("options", "missed_as_zero", "rounded_year", "excluded", "adjust", "plans")
-    _cache: dict[RuleSet, _Settings] = {}
+    __slots__ = ("adjust", "excluded", "missed_as_zero", "options", "plans", "rounded_year")
+    _cache: ClassVar[dict[RuleSet, _Settings]] = {}
 
     def __init__(self, options: RuleSet):
         self.options = options
@@ -296,14 +297,13 @@ def _summer(student, options, result, conduct_rank, level_year, absences, scores
         ]
         retest = end_of_year.retest_subjects(year_results)
         result["retest_subjects"] = retest
-        training_failed = conduct_rank == CD and (summer_conduct is None or summer_conduct == CD)
-        if training_failed and options.retest_only_after_training_passes:
-            pass  # Điều 13 first: the subjects are re-assessed only once the conduct is at least Đ
-        elif not retest:
+        training_passed = conduct_rank != CD or (summer_conduct is not None and summer_conduct != CD)
+        if not retest:  # nothing to re-assess: the year level stands
             summer_learning = CD
             warnings.append("Kết quả học tập cả năm Chưa đạt nhưng không có môn nào thuộc diện kiểm tra lại "
                             "(Điều 14): ở lại lớp.")
-        else:
+        elif training_passed or not options.retest_only_after_training_passes:
+            # Điều 13 first [default]: the subjects are re-assessed once the conduct is at least Đ.
             summer_learning = _retest(summer, retest, result, scores_year, score_codes, comments_year,
                                       comment_codes, options)
 
@@ -457,10 +457,9 @@ def _comment_value_message(value) -> str:
 def _student_error(student) -> InputError:
     if not isinstance(student, dict):
         return InputError("(học sinh)", "mỗi học sinh phải là một đối tượng JSON")
-    for field in ("id", "regulation", "grade", "subjects", "conduct", "absences"):
-        if field not in student:
-            return InputError(field, "thiếu trường bắt buộc")
-    raise AssertionError("student has every field")  # pragma: no cover
+    missing = [field for field in ("id", "regulation", "grade", "subjects", "conduct", "absences")
+               if field not in student]
+    return InputError(", ".join(missing), "thiếu trường bắt buộc")
 
 
 def _index(subjects: list, subject) -> int:

@@ -96,22 +96,9 @@ def round_half_up(value: Decimal) -> Decimal:
     return value.quantize(_ONE_DECIMAL, rounding=ROUND_HALF_UP)
 
 
-def to_decimal(tenths: int) -> Decimal:
-    """Tenths as a ``Decimal`` with one decimal: 85 → ``Decimal("8.5")``."""
-    if 0 <= tenths <= MAX_TENTHS:
-        return DECIMALS[tenths]
-    return Decimal(tenths).scaleb(-1)
-
-
 def to_tenths(value: Decimal) -> int:
     """A ``Decimal`` with at most one decimal as tenths: ``Decimal("8.5")`` → 85."""
     return int(value * SCALE)
-
-
-def format_vn(tenths: int) -> str:
-    """Tenths the Vietnamese way, with a decimal comma: 85 → "8,5"."""
-    whole, frac = divmod(tenths, SCALE)
-    return f"{whole},{frac}"
 
 
 def _show(value: object) -> str:

@@ -61,6 +61,10 @@ class RuleSet:
     """tt22.md §1: the subject codes that are electives (Tiếng dân tộc thiểu số, Ngoại ngữ 2). Not a
     [default] rule — the list ``electives_count_in_learning_level`` applies to."""
 
+    def __post_init__(self) -> None:
+        # Any collection of codes is accepted; stored frozen so that a RuleSet stays hashable.
+        object.__setattr__(self, "elective_codes", frozenset(self.elective_codes))
+
 
 #: The rule set of the rule book, with every [default] rule as written there.
 DEFAULT_RULES = RuleSet()
