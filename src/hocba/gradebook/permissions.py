@@ -45,3 +45,30 @@ def is_leadership(user, school) -> bool:
 def require_leadership(user, school) -> None:
     if not is_leadership(user, school):
         deny("Chỉ hiệu trưởng hoặc phó hiệu trưởng được thực hiện thao tác này.")
+
+
+def is_principal(user, school) -> bool:
+    """The principal (hiệu trưởng) of the school: reopening a released book and Điều 11 decisions."""
+    return Role.PRINCIPAL in principal_of(user).roles_in(school)
+
+
+def require_principal(user, school) -> None:
+    if not is_principal(user, school):
+        deny("Chỉ hiệu trưởng được thực hiện thao tác này.")
+
+
+def can_view_class_results(user, school_class: SchoolClass) -> bool:
+    """The class summary (every subject of every student): the GVCN and the school's leadership and
+    academic staff. A subject teacher sees their own columns only."""
+    return can_read_school(user, school_class.school) or is_homeroom(user, school_class)
+
+
+def require_view_class_results(user, school_class: SchoolClass) -> None:
+    if not can_view_class_results(user, school_class):
+        deny(f"Chỉ giáo viên chủ nhiệm lớp {school_class.name} và ban giám hiệu được xem kết quả tổng hợp "
+             "của lớp.")
+
+
+def require_read_column(user, school_class: SchoolClass, subject_id: int, semester: int) -> None:
+    if not can_read_column(user, school_class, subject_id, semester):
+        deny(f"Bạn không được phân công môn này ở lớp {school_class.name}, nên không được xem điểm.")
