@@ -3,7 +3,8 @@
 ``evaluate(student)`` takes one student-year in the JSON form of docs/domain/tt22.md §6 and returns the
 output object of that contract: subject averages (``Decimal`` with one decimal) and comment results,
 learning levels per semester and year with the Điều 9.3 adjustment, year conduct, award, summer steps and
-outcome, and warnings. Bad input gives ``{"id": …, "error": "…"}``. ``evaluate_many`` does a list.
+outcome, and warnings. Bad input gives ``{"id": …, "error": "…"}``. ``evaluate_many`` does a list; ``to_json`` writes
+results as the JSON of the contract.
 Every rule the rule book marks [default] is a field of ``RuleSet``.
 
 The modules follow the circular: ``subjects`` (Điều 5–7, 9.1), ``levels`` (Điều 9.2, 9.3), ``conduct``
@@ -12,7 +13,7 @@ input and puts the rules together, ``cli`` is ``hocba rules evaluate``.
 """
 
 from hocba.rules.conduct import year_conduct
-from hocba.rules.engine import REGULATION, InputError, evaluate, evaluate_many
+from hocba.rules.engine import REGULATION, InputError, evaluate, evaluate_many, to_json
 from hocba.rules.levels import CD, LEVEL_NAMES, LEVEL_RANKS, D, K, T, adjust_learning_level, learning_level
 from hocba.rules.numbers import ScoreError, parse_score, round_half_up
 from hocba.rules.options import DEFAULT_RULES, RuleSet
@@ -79,5 +80,6 @@ __all__ = [
     "round_half_up",
     "subject_semester_average",
     "subject_year_average",
+    "to_json",
     "year_conduct",
 ]

@@ -13,7 +13,7 @@ import json
 import sys
 from decimal import Decimal
 
-from hocba.rules.engine import evaluate_many
+from hocba.rules.engine import evaluate_many, to_json
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,15 +93,8 @@ def _evaluate(input_path: str | None, output_path: str | None) -> int:
 
 
 def dumps(results: list[dict]) -> str:
-    """The results as the JSON text of tt22.md §6: averages as numbers with one decimal (8.0), UTF-8 text."""
-    return json.dumps(results, ensure_ascii=False, indent=1, default=_number) + "\n"
-
-
-def _number(value: object) -> float:
-    # A Decimal with one decimal and its float print the same digits ("8.5"), so JSON gets the exact number.
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    """The results as the JSON text of tt22.md §6 (see ``hocba.rules.to_json``)."""
+    return to_json(results)
 
 
 if __name__ == "__main__":

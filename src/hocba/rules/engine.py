@@ -8,7 +8,9 @@ either accepts it or names the bad field in a Vietnamese message.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from decimal import Decimal
 from operator import itemgetter
 from typing import ClassVar
 
@@ -78,6 +80,18 @@ def evaluate_many(students: Iterable[object], options: RuleSet = DEFAULT_RULES) 
         except InputError as error:
             append(_error_result(student, error))
     return results
+
+
+def to_json(results: list[dict] | dict) -> str:
+    """Results as the JSON text of tt22.md §6: UTF-8 letters as they are, averages as numbers with one
+    decimal (``8.0``) — a one-decimal ``Decimal`` and its float print the same digits."""
+    return json.dumps(results, ensure_ascii=False, indent=1, default=_json_number) + "\n"
+
+
+def _json_number(value: object) -> float:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _error_result(student: object, error: InputError) -> dict:
@@ -549,4 +563,4 @@ def _compulsory_plan(grade: int, nghe_thuat_as_one_subject: bool) -> tuple[dict[
     return plan, frozenset(code for code, spec in plan.items() if spec.kind == COMMENT)
 
 
-__all__ = ["REGULATION", "InputError", "evaluate", "evaluate_many"]
+__all__ = ["REGULATION", "InputError", "evaluate", "evaluate_many", "to_json"]
