@@ -11,6 +11,7 @@ urlpatterns = [
     path("huong-dan/<slug:slug>/", views.help_page, name="help_page"),
     path("", include("hocba.school.urls")),
     path("truong/<int:school_id>/nhap-du-lieu/", include("hocba.school.urls_roster")),
+    path("", include("hocba.gradebook.urls")),
     path("api/", include("hocba.api.urls")),
 ]
 
