@@ -144,7 +144,8 @@ def template_data(record: HocBaNamHoc, *, draft: bool = False, verification_url:
             notes.append(f"{label}: kết quả học tập được điều chỉnh theo khoản 3 Điều 9 Thông tư 22 "
                          f"(môn {record.subject(code).name}).")
     return {
-        "title": f"Học bạ trung học cơ sở – {st.name} – lớp {record.class_name} – năm học {record.school_year}",
+        "title": ("BẢN NHÁP – " if draft else "")
+        + f"Học bạ trung học cơ sở – {st.name} – lớp {record.class_name} – năm học {record.school_year}",
         "font": font,
         "draft": draft,
         "record_id": record.record_id,
