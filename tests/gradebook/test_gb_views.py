@@ -107,6 +107,7 @@ def test_saving_accepts_comma_and_dot_and_returns_the_average(gb, cls):
     assert response.status_code == 200, response.content
     data = response.json()
     assert data["ok"] and data["changed"] == 6
+    assert {c["status"] for c in data["cells"]} == {"saved"}
     shown = {c["slot"]: c["display"] for c in data["cells"]}
     assert shown == {"tx1": "8,5", "tx2": "7,5", "tx3": "9,0", "tx4": "8,0", "gk": "7,0", "ck": "8,0"}
     # (8.5 + 7.5 + 9 + 8 + 2·7 + 3·8) / 9 = 71 / 9 = 7.89 → 7,9
@@ -118,6 +119,8 @@ def test_an_invalid_value_is_refused_in_place_and_nothing_of_the_save_is_written
     a, b = gb.students(cls)[:2]
     response = save(client_for(gb.gvbm), cls, [edit(a, "gk", "8"), edit(b, "gk", "11"), edit(b, "ck", "8,25")])
     assert response.status_code == 422
+    statuses = {(c["student_id"], c["slot"]): c["status"] for c in response.json()["cells"]}
+    assert statuses == {(a.pk, "gk"): "not_saved", (b.pk, "gk"): "invalid", (b.pk, "ck"): "invalid"}
     errors = {(e["student_id"], e["slot"]): e["message"] for e in response.json()["errors"]}
     assert set(errors) == {(b.pk, "gk"), (b.pk, "ck")}
     assert "0–10" in errors[(b.pk, "gk")]
@@ -138,6 +141,7 @@ def test_a_stale_save_shows_the_newer_value_and_who_saved_it(gb, cls):
     assert conflict["display"] == "7,0" and conflict["current"] == "7.0"
     assert conflict["updated_by"] == gb.gvbm.staff.full_name
     assert conflict["updated_at"]
+    assert response.json()["cells"] == [{"student_id": student.pk, "slot": "gk", "status": "conflict"}]
     assert row_of(gb, cls, student).gk == "7.0"
 
 

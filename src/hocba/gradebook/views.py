@@ -238,8 +238,10 @@ def _parse_edits(body: bytes) -> list[actions.CellEdit]:
 def column_save(request, class_id: int, subject_code: str, semester: int):
     """Save edited cells: JSON in ({"edits": [{student_id, slot, old, new, absent, reason}]}), JSON out.
 
-    200 {"ok": true, "cells": [...], "results": {...}}; 422 with "errors" (refused values, nothing saved);
-    409 with "conflicts" (somebody saved first, nothing saved); 400/403 with "message".
+    Every answer has "cells": one status per edited cell ("saved", "invalid", "conflict" or "not_saved").
+    200 {"ok": true, "cells": [...with the stored value], "results": {student_id: average/result}};
+    422 with "errors" (refused values: nothing saved); 409 with "conflicts" (somebody saved first: nothing
+    saved); 400/403 with "message" only.
     """
     try:
         col = load_column(request, class_id, subject_code, semester, write=True)
@@ -254,25 +256,34 @@ def column_save(request, class_id: int, subject_code: str, semester: int):
     except PermissionDenied as exc:
         return _json_error(str(exc), 403)
     except actions.InvalidCells as exc:
+        refused = {(e.student_id, e.slot) for e in exc.errors}
         return _json_error("Có ô không hợp lệ; chưa ô nào được lưu.", 422, errors=[
             {"student_id": e.student_id, "slot": e.slot, "value": e.value, "message": e.message}
-            for e in exc.errors])
+            for e in exc.errors], cells=_statuses(edits, refused, "invalid"))
     except actions.StaleEdit as exc:
         names = _names_of_usernames({c.updated_by for c in exc.conflicts})
+        refused = {(c.student_id, c.slot) for c in exc.conflicts}
         return _json_error("Có ô vừa được người khác sửa; chưa ô nào được lưu.", 409, conflicts=[
             {"student_id": c.student_id, "slot": c.slot, "current": c.current,
              "display": display(c.current), "updated_by": names.get(c.updated_by, c.updated_by),
-             "updated_at": _when(c.updated_at)} for c in exc.conflicts])
+             "updated_at": _when(c.updated_at)} for c in exc.conflicts],
+            cells=_statuses(edits, refused, "conflict"))
     except ActionError as exc:
         return _json_error(" ".join(action_messages(exc)), 400)
     cells = []
     for e in edits:
         row = saved.rows.get(e.student_id)
-        cells.append({"student_id": e.student_id, "slot": e.slot, **_cell_payload(row, e.slot)})
+        cells.append({"student_id": e.student_id, "slot": e.slot, "status": "saved", **_cell_payload(row, e.slot)})
     column_results = results.column_results(col.school_class, col.subject, semester)
     return JsonResponse({"ok": True, "changed": saved.changed, "cells": cells,
                          "results": {str(sid): _result_payload(r) for sid, r in column_results.items()},
                          "saved_at": _when(timezone.now())}, json_dumps_params={"ensure_ascii": False})
+
+
+def _statuses(edits, refused: set[tuple[int, str]], status: str) -> list[dict]:
+    """Per-cell status of a refused save: the refused cells, and the others "not_saved" (all or nothing)."""
+    return [{"student_id": e.student_id, "slot": e.slot,
+             "status": status if (e.student_id, e.slot) in refused else "not_saved"} for e in edits]
 
 
 def _names_of_usernames(usernames: set[str]) -> dict[str, str]:
