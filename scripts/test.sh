@@ -14,6 +14,7 @@ fi
 
 if [ "$which_db" = all ] || [ "$which_db" = postgres ]; then
   echo "==> Kiểm thử trên PostgreSQL 15"
+  export PG_STATE=${PG_STATE:-$(mktemp -u /tmp/hocba-pg-state.XXXXXX)}
   url=$(scripts/pg-throwaway.sh start)
   trap 'scripts/pg-throwaway.sh stop' EXIT
   HOCBA_DATABASE_URL="$url" "${PYTEST[@]}" || status=$?

@@ -27,3 +27,16 @@ def test_an_unknown_guide_is_a_vietnamese_404(client, db):
     response = client.get(reverse("help_page", args=["khong-co"]))
     assert response.status_code == 404
     assert "Không tìm thấy trang" in response.content.decode()
+
+
+def test_every_page_loads_its_scripts_and_styles(client, db):
+    """A renamed static file would silently break every page's behaviour; the base template's must exist."""
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    page = client.get(reverse("login")).content.decode()
+    assets = re.findall(r'(?:src|href)="/static/([^"]+)"', page)
+    assert any(a.endswith(".js") for a in assets) and any(a.endswith(".css") for a in assets)
+    for asset in assets:
+        assert finders.find(asset), f"missing static file {asset}"
