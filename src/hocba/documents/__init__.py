@@ -43,6 +43,7 @@ from .model import (
 from .reader import from_xml
 from .render import (
     Renderer,
+    RendererPool,
     RenderError,
     embedded_xml,
     prepare_signature_fields,
@@ -58,7 +59,7 @@ __all__ = [
     "COMMENT", "LEVELS", "NAMESPACE", "OUTCOMES", "PROMOTED", "PROMOTED_AFTER_SUMMER", "RETAINED", "SCHEMA_PATH",
     "SCORE", "STATUS_IN_FORCE", "STATUS_REVOKED", "SUBJECT_ORDER", "Address", "AdjustedBy", "Certificate",
     "ChainReport", "HocBaNamHoc", "HocBaXmlError", "IssuedYear", "Leader", "Levels", "PageCorrections", "Parent",
-    "Person", "PreviousYear", "RecordError", "RenderError", "Renderer", "SchoolInfo", "SignerPart", "Student",
+    "Person", "PreviousYear", "RecordError", "RenderError", "Renderer", "RendererPool", "SchoolInfo", "SignerPart", "Student",
     "StudyYear", "SubjectResult", "YearCheck", "embedded_xml", "export_bundle", "from_xml", "pdf_slots",
     "prepare_signature_fields", "render", "signing_plan", "to_xml", "twin_matches", "verification_url",
     "verify_chain", "verify_years", "xml_references",
