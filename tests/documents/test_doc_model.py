@@ -112,3 +112,12 @@ def test_the_sample_agrees_with_the_tt22_engine():
     assert out["conduct"]["year"] == record.conduct.year
     assert out["retest_subjects"] == [s.code for s in record.subjects if s.reassessed is not None]
     assert out["outcome"] == record.outcome == m.PROMOTED_AFTER_SUMMER
+
+
+def test_the_document_layer_imports_no_django():
+    import subprocess
+    import sys
+
+    code = ("import sys, hocba.documents, hocba.documents.render, hocba.documents.bundle; "
+            "sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else 0)")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
