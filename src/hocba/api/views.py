@@ -144,9 +144,12 @@ def _column(request, class_id: int, code: str, semester: int):
 
 @endpoint("GET", "PATCH")
 def scores(request, class_id: int, code: str, semester: int):
-    school_class, subject, plan = _column(request, class_id, code, semester)
     if request.method == "PATCH":
-        return _save_scores(request, school_class, subject, plan, semester)
+        # save_cells checks that the caller teaches this column and finds its plan.
+        if semester not in (1, 2):
+            raise Http404("Học kì phải là 1 hoặc 2.")
+        return _save_scores(request, _class(class_id), _subject(code), semester)
+    school_class, subject, plan = _column(request, class_id, code, semester)
     tx_count = plan.regular_assessments
     enrolments = list(Enrolment.objects.filter(school_class=school_class, status__in=results.ACTIVE_STATUSES)
                       .select_related("student").order_by("student__sort_key", "student_id"))
@@ -223,7 +226,7 @@ def _parse_edits(data: dict) -> list[gradebook.CellEdit]:
     return edits
 
 
-def _save_scores(request, school_class, subject, plan, semester):
+def _save_scores(request, school_class, subject, semester):
     edits = _parse_edits(json_body(request))
     try:
         saved = gradebook.save_cells(request.user, school_class, subject, semester, edits)
@@ -235,11 +238,11 @@ def _save_scores(request, school_class, subject, plan, semester):
             {"student_id": c.student_id, "slot": c.slot, "current": c.current, "updated_by": c.updated_by,
              "updated_at": timezone.localtime(c.updated_at).isoformat() if c.updated_at else None}
             for c in exc.conflicts])
-    tx_count = plan.regular_assessments
-    state, _ = _column_state(school_class, subject, semester)
+    plan = saved.plan
     edited = list(dict.fromkeys(e.student_id for e in edits))
-    return ok({"changed": saved.changed, "state": state,
-               "rows": [_row_payload(sid, saved.rows.get(sid), tx_count, plan, semester) for sid in edited]})
+    return ok({"changed": saved.changed, "state": saved.column_state,
+               "rows": [_row_payload(sid, saved.rows.get(sid), plan.regular_assessments, plan, semester)
+                        for sid in edited]})
 
 
 # --- class summary ---------------------------------------------------------------------------------------

@@ -96,6 +96,8 @@ class InvalidCells(ActionError):
 class SaveResult:
     rows: dict[int, SubjectRow]  # student_id -> row after the save
     changed: int
+    plan: SubjectPlan | None = None  # the column's plan (kind, ĐĐGtx count), with its subject
+    column_state: str = ColumnSignoff.OPEN  # "open", or "unlocked" when the saves were corrections
 
 
 def column_plan(school_class: SchoolClass, subject: Subject) -> SubjectPlan:
@@ -132,16 +134,24 @@ def _canonical_old(kind: str, slot: str, old) -> str:
         return str(old or "").strip()
 
 
-@transaction.atomic
 def save_cells(actor, school_class: SchoolClass, subject: Subject, semester: int, edits: list[CellEdit]
                ) -> SaveResult:
     """Enter or change assessments of one column. All edits are saved or none is.
 
     Optimistic concurrency per cell: each edit carries the value the client last saw; if the stored value
     differs, ``StaleEdit`` names the newer value and nothing is written.
+
+    Who may save and the column's plan are read before the transaction starts, so that the write
+    transaction (which on SQLite holds the database's single write lock) is as short as it can be.
     """
     permissions.require_enter_column(actor, school_class, subject.pk, semester)
     plan = column_plan(school_class, subject)
+    return _save_cells(actor, school_class, subject, semester, edits, plan)
+
+
+@transaction.atomic
+def _save_cells(actor, school_class: SchoolClass, subject: Subject, semester: int, edits: list[CellEdit],
+                plan: SubjectPlan) -> SaveResult:
     tx_count = plan.regular_assessments
     student_ids = {e.student_id for e in edits}
 
@@ -229,9 +239,12 @@ def save_cells(actor, school_class: SchoolClass, subject: Subject, semester: int
     for row in touched.values():
         row.version += 1
         row.updated_by, row.updated_at = actor, now
-    SubjectRow.objects.bulk_update(list(touched.values()),
-                                   ["tx", "gk", "ck", "comment", "absent", "makeups", "version", "updated_by",
-                                    "updated_at"])
+    fields = ["tx", "gk", "ck", "comment", "absent", "makeups", "version", "updated_by", "updated_at"]
+    if len(touched) <= 3:  # the usual save of one cell: a plain UPDATE costs far less than bulk_update's CASE
+        for row in touched.values():
+            row.save(update_fields=fields)
+    else:
+        SubjectRow.objects.bulk_update(list(touched.values()), fields)
     CellChange.objects.bulk_create(changes)
     if changes:
         record("gradebook.save_cells", actor=actor, school=school_class.school, obj=school_class,
@@ -239,7 +252,9 @@ def save_cells(actor, school_class: SchoolClass, subject: Subject, semester: int
                extra={"subject": subject.code, "semester": semester, "correction": correction,
                       "changes": [{"student": c.row.student_id, "slot": c.slot, "old": c.old_value,
                                    "new": c.new_value} for c in changes]})
-    return SaveResult(rows=rows, changed=len(changes))
+    plan.subject = subject
+    return SaveResult(rows=rows, changed=len(changes), plan=plan,
+                      column_state=ColumnSignoff.UNLOCKED if correction else ColumnSignoff.OPEN)
 
 
 # --- sign-off: rà soát → xác thực → ban hành ------------------------------------------------------------
