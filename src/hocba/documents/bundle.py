@@ -29,6 +29,7 @@ MANIFEST = "manifest.json"
 FORMAT = "hocba-thcs-bundle"
 FORMAT_VERSION = 1
 MAX_MEMBER_BYTES = 20 * 1024 * 1024
+MAX_TOTAL_BYTES = 200 * 1024 * 1024
 MAX_MEMBERS = 64
 
 
@@ -133,6 +134,9 @@ def _read_zip(data: bytes, problems: list[str]) -> tuple[dict | None, dict[str, 
     infos = z.infolist()
     if len(infos) > MAX_MEMBERS:
         problems.append(f"Gói có quá nhiều tệp ({len(infos)}).")
+        return None, {}
+    if sum(i.file_size for i in infos) > MAX_TOTAL_BYTES:
+        problems.append("Gói quá lớn khi giải nén.")
         return None, {}
     files: dict[str, bytes] = {}
     for info in infos:
