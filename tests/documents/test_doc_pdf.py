@@ -204,3 +204,14 @@ def test_prepared_pdf_passes_qpdf(pdf, record, tmp_path):
     path.write_bytes(prepare_signature_fields(pdf, record))
     done = subprocess.run(["qpdf", "--check", str(path)], check=False, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_cover_reads_truong_thcs_even_when_the_stored_name_omits_it():
+    from dataclasses import replace
+
+    from hocba.documents.render import template_data
+
+    record = sample_record()
+    short = record.replace(school=replace(record.school, name="THCS Nguyễn Du"))
+    assert template_data(short)["school"]["name_upper"] == "TRƯỜNG THCS NGUYỄN DU"
+    assert template_data(record)["school"]["name_upper"] == "TRƯỜNG THCS THỬ NGHIỆM"

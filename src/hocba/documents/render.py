@@ -156,7 +156,7 @@ def template_data(record: HocBaNamHoc, *, draft: bool = False, verification_url:
             "url": verification_url, "code": verification_code_from_url(verification_url)},
         "labels": {**_FIXED_LABELS, **DEFAULT_LABELS, **(labels or {})},
         "guide": [{"title": t, "items": list(items)} for t, items in _GUIDE],
-        "school": {"name": record.school.name, "name_upper": record.school.name.upper(),
+        "school": {"name": record.school.name, "name_upper": _school_heading(record.school.name),
                    "commune": record.school.commune_name, "province": record.school.province_name},
         "digitised": record.digitised,
         "student": {
@@ -199,6 +199,12 @@ def template_data(record: HocBaNamHoc, *, draft: bool = False, verification_url:
         "awards": _joined(record.awards),
         "homeroom_comment": record.homeroom_comment,
     }
+
+
+def _school_heading(name: str) -> str:
+    """"TRƯỜNG THCS …" on the cover, whether or not the stored name starts with "Trường"."""
+    upper = name.upper()
+    return upper if upper.startswith("TRƯỜNG") else f"TRƯỜNG {upper}"
 
 
 def _nfc_json(data: dict) -> str:

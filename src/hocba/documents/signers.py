@@ -68,7 +68,8 @@ def signing_plan(record: HocBaNamHoc) -> tuple[SignerPart, ...]:
                             record.homeroom_teacher, (ID_STUDENT, ID_CLASS, ID_SUBJECTS, ID_HOMEROOM)))
     leader = record.leader
     parts.append(SignerPart(FIELD_PRINCIPAL, "pht" if leader.on_behalf else "ht",
-                            f"{' '.join(leader.heading).title()}: {leader.name}", leader.person,
+                            f"{'KT. Hiệu trưởng – ' + leader.title if leader.on_behalf else 'Hiệu trưởng'}: "
+                            f"{leader.name}", leader.person,
                             (ID_HEADER, ID_SCHOOL, ID_STUDENT, ID_CLASS, ID_SUBJECTS, ID_HOMEROOM, ID_PRINCIPAL,
                              ID_HISTORY)))
     parts.append(SignerPart(FIELD_SEAL, SEAL_ROLE, f"Con dấu số: {record.school.name}", None, None))
