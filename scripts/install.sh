@@ -7,7 +7,7 @@ PYTHON=${PYTHON:-python3.11}
 
 # Debian packages: chromium for the browser tests; PostgreSQL 15 server binaries for the second test run.
 need=()
-for pkg in chromium postgresql-15 softhsm2 xmlsec1 qpdf poppler-utils libxml2-utils openssl fonts-dejavu-core fonts-dejavu-extra; do
+for pkg in chromium postgresql-15 softhsm2 xmlsec1 qpdf poppler-utils libxml2-utils openssl fonts-dejavu-core fonts-dejavu-extra zbar-tools; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
