@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "hocba.audit",
     "hocba.school",
     "hocba.gradebook",
+    "hocba.identities",
     "hocba.api",
 ]
 
