@@ -15,7 +15,9 @@ moving to the next cell would. The baseline is the same with one client. Reporte
 of the save latency seen by the clients, saves per second, and any answer other than 200 (a 409 would
 mean a lost race, which cannot happen here: every client has its own column).
 
-Target: p95 < 150 ms with 40 teachers.
+Target: p95 < 150 ms with 40 teachers; the run says whether it was met, and exits non-zero only when a
+save was answered with anything but 200. The machine's other load shows in the figures: run it on a
+quiet machine.
 """
 
 from __future__ import annotations
@@ -295,8 +297,11 @@ def main() -> int:
             print("  [postgres] bỏ qua: không có PostgreSQL 15 (initdb).")
             continue
         results = bench_backend(backend, args)
-        many = results[-1][1]
-        if many["p95"] >= TARGET_P95_MS or set(many["statuses"]) - {200}:
+        one, many = results[0][1], results[-1][1]
+        print(f"  [{backend}] p95 với {many['clients']} giáo viên / p95 với 1 giáo viên: "
+              f"{many['p95'] / one['p95']:.1f} lần", flush=True)
+        # Like every bench here, timings are reported, not judged; an answer other than 200 is a failure.
+        if any(set(r["statuses"]) - {200} for _, r in results):
             status = 1
     return status
 

@@ -6,9 +6,10 @@ PostgreSQL — through ``save_cells``, all starting at the same moment:
 
 - on different cells, some of them in the same row: every write succeeds and every one is in the history
   and in the final row (a save of tx1 never undoes a concurrent save of tx2);
-- all on the same cell, each reading the stored value and then saving over it: every successful write is in
-  the history, each one based on the value just before it (no write was lost in between), and every refused
-  write was refused with StaleEdit naming a value that had really been saved.
+- all on the same cell (the subject comment, so that every value written is unique), each reading the
+  stored value and then saving over it: every successful write is in the history and replaced exactly the
+  value its writer had seen (no write was overwritten unseen), and every refused write was refused with
+  StaleEdit naming a value that had really been saved.
 """
 
 from __future__ import annotations
@@ -115,7 +116,11 @@ def test_parallel_writers_on_the_same_cell_lose_no_update_and_the_refused_see_th
 
     # Every successful write is there, and nothing else.
     assert sorted(h["new"] for h in history) == sorted(o["new"] for o in saved)
-    # Each write was based on the value just before it: no write was overwritten unseen.
+    # Each write replaced exactly the value its writer had seen, the one saved just before it: no write
+    # was overwritten by someone who had not seen it.
+    replaced = {h["new"]: h["old"] for h in history}
+    for o in saved:
+        assert replaced[o["new"]] == o["old"], o
     previous = ""
     for h in history:
         assert h["old"] == previous
