@@ -7,6 +7,9 @@ import itertools
 
 import pytest
 
+# The demo PKI fixtures (session_pki, pki_settings, give_identity) for every test directory.
+pytest_plugins = ["tests.pki_support"]
+
 _serial = itertools.count(1)
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("hocba.school.urls")),
     path("truong/<int:school_id>/nhap-du-lieu/", include("hocba.school.urls_roster")),
     path("", include("hocba.gradebook.urls")),
+    path("", include("hocba.identities.urls")),
     path("api/", include("hocba.api.urls")),
 ]
 
