@@ -11,10 +11,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around it are
-    # still synchronous and safe.
+    # Playwright's sync API runs an event loop in this thread while it is open; the ORM calls the tests
+    # make around it are still synchronous and safe. Module scope closes the loop after each browser
+    # module, so later tests that call asyncio.run() (pyHanko) are not inside a running loop.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlparse
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("HOCBA_VAR_DIR", Path.cwd() / "var")).resolve()
+HOCBA_DOCUMENTS_DIR = Path(os.environ.get("HOCBA_DOCUMENTS_DIR", VAR_DIR / "documents")).resolve()  # backed up
 DOCS_DIR = Path(os.environ.get("HOCBA_DOCS_DIR", BASE_DIR.parents[2] / "docs")).resolve()
 
 DEBUG = os.environ.get("HOCBA_DEBUG", "") == "1"
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "hocba.gradebook",
     "hocba.identities",
     "hocba.api",
+    "hocba.ops",
 ]
 
 MIDDLEWARE = [
@@ -104,6 +106,8 @@ def _database_from_url(url: str) -> dict:
                 "transaction_mode": "IMMEDIATE",
             },
             "TEST": {"NAME": None},
+            # Reusing the connection saves about a third of a cell save's cost (bench_gradebook).
+            "CONN_MAX_AGE": 60,
         }
     if parsed.scheme in ("postgres", "postgresql"):
         return {
