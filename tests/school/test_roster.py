@@ -27,7 +27,13 @@ from hocba.audit.models import AuditEvent
 from hocba.school import actions, roster
 from hocba.school.actions import ActionError
 from hocba.school.models import (
-    Enrolment, RosterUpload, SchoolClass, SchoolYear, Staff, Student, TeachingAssignment,
+    Enrolment,
+    RosterUpload,
+    SchoolClass,
+    SchoolYear,
+    Staff,
+    Student,
+    TeachingAssignment,
 )
 from hocba.school.names import vietnamese_sort_key
 

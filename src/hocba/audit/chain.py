@@ -32,7 +32,7 @@ def _canonical(event) -> bytes:
 def dt_utc():
     import datetime as dt
 
-    return dt.timezone.utc
+    return dt.UTC
 
 
 def event_hash(event) -> str:

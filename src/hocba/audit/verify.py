@@ -16,14 +16,19 @@ def verify_audit(scope: int | None = None) -> ChainReport:
     total = 0
     for s in sorted(scopes):
         head = heads.get(s)
-        events = AuditEvent.objects.filter(scope=s).order_by("seq", "id")
-        counted = []
-
-        def stream():
-            for e in events.iterator(chunk_size=2000):
-                counted.append(1)
-                yield e
-
-        problems += verify_scope(s, stream(), head.seq if head else None, head.hash if head else None)
-        total += len(counted)
+        events = _counting(AuditEvent.objects.filter(scope=s).order_by("seq", "id").iterator(chunk_size=2000))
+        problems += verify_scope(s, events, head.seq if head else None, head.hash if head else None)
+        total += events.count
     return ChainReport(scopes=len(scopes), events=total, problems=tuple(problems))
+
+
+class _counting:
+    """An iterator that counts what it yields (the rows are streamed, never all in memory)."""
+
+    def __init__(self, rows):
+        self.rows, self.count = rows, 0
+
+    def __iter__(self):
+        for row in self.rows:
+            self.count += 1
+            yield row

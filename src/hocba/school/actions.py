@@ -14,7 +14,15 @@ from hocba.audit.log import record, snapshot
 
 from . import permissions
 from .models import (
-    LoginThrottle, School, SchoolClass, SchoolYear, Semester, Staff, Subject, SubjectPlan, TeachingAssignment,
+    LoginThrottle,
+    School,
+    SchoolClass,
+    SchoolYear,
+    Semester,
+    Staff,
+    Subject,
+    SubjectPlan,
+    TeachingAssignment,
 )
 from .tt22_plan import SUBJECTS
 

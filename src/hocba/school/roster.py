@@ -48,7 +48,15 @@ from hocba.audit.log import record
 from . import permissions
 from .actions import ActionError
 from .models import (
-    Enrolment, RosterUpload, School, SchoolClass, SchoolYear, Staff, Student, Subject, SubjectPlan,
+    Enrolment,
+    RosterUpload,
+    School,
+    SchoolClass,
+    SchoolYear,
+    Staff,
+    Student,
+    Subject,
+    SubjectPlan,
     TeachingAssignment,
 )
 from .names import is_valid_personal_number, normalise_name, vietnamese_sort_key

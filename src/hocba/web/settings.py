@@ -139,7 +139,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions: an idle session expires after two hours; a session never outlives a working day.
-SESSION_COOKIE_AGE = int(os.environ.get("HOCBA_SESSION_SECONDS", 2 * 3600))
+SESSION_COOKIE_AGE = int(os.environ.get("HOCBA_SESSION_SECONDS") or 2 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -156,7 +156,7 @@ HOCBA_LOGIN_MAX_FAILURES = 5
 HOCBA_LOGIN_LOCK_SECONDS = 15 * 60
 
 # Uploads: a roster file of a 1,500-student school is well under 2 MB.
-HOCBA_UPLOAD_MAX_BYTES = int(os.environ.get("HOCBA_UPLOAD_MAX_BYTES", 5 * 1024 * 1024))
+HOCBA_UPLOAD_MAX_BYTES = int(os.environ.get("HOCBA_UPLOAD_MAX_BYTES") or 5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
