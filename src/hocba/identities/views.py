@@ -26,6 +26,9 @@ def _managed_school(request, school_id: int) -> School:
 @login_required
 def overview(request, school_id: int):
     school = _managed_school(request, school_id)
+    # Answers older than REVOCATION_MAX_AGE are asked again (failures are cached too, so a CA that does not
+    # answer slows one page view, not every one).
+    status.refresh_revocation(SigningIdentity.objects.filter(school=school, status=SigningIdentity.Status.ACTIVE))
     data = status.school_overview(school)
     history = (SigningIdentity.objects.filter(school=school).exclude(status=SigningIdentity.Status.ACTIVE)
                .select_related("staff").order_by("-deactivated_at", "-registered_at")[:50])
