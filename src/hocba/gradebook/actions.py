@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hocba.audit.log import record, snapshot
+from hocba.identities.signoff import SignedSnapshot, sign_snapshot, signoff_required
 from hocba.school import permissions as permissions_school
 from hocba.school.actions import ActionError
 from hocba.school.models import (
@@ -297,10 +298,36 @@ def _names(items: list[str], limit: int = 10) -> str:
     return shown + (f"; và {len(items) - limit} học sinh khác" if len(items) > limit else "")
 
 
+def canonical_json(data) -> bytes:
+    """The canonical JSON of ``data`` (sorted keys, no spaces, UTF-8): what a sign-off hashes and signs."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
 def canonical_sha256(data) -> str:
-    """SHA-256 of the canonical JSON of ``data`` (sorted keys, no spaces, UTF-8)."""
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """SHA-256 of the canonical JSON of ``data``."""
+    return hashlib.sha256(canonical_json(data)).hexdigest()
+
+
+def _signed_snapshot(actor, what: str, prepare) -> SignedSnapshot | None:
+    """When sign-off signing is on, reads the snapshot (``prepare()``, its own short transaction: every check
+    of the action runs, nothing is confirmed) and signs it with ``actor``'s key outside any lock: the
+    precheck asks OCSP, the timestamp comes from the TSA, a remote service may wait for the holder."""
+    if not signoff_required():
+        return None
+    return sign_snapshot(actor, canonical_json(prepare()), what=what)
+
+
+def _store_signature(target, snapshot_data, signed: SignedSnapshot | None, what: str) -> dict:
+    """Puts ``signed`` on the sign-off row if it signed exactly ``snapshot_data``; the audit fields."""
+    if signed is None:
+        target.signature, target.signed_snapshot, target.signed_at, target.signing_identity_id = None, "", None, None
+        return {"signed": False}
+    if signed.sha256 != canonical_sha256(snapshot_data):
+        raise ActionError(f"{what[:1].upper()}{what[1:]} vừa thay đổi trong lúc ký; hãy xác nhận lại.")
+    target.signature, target.signed_snapshot = signed.signature, signed.data.decode("utf-8")
+    target.signed_at, target.signing_identity_id = signed.signed_at, signed.identity_id
+    return {"signed": True, "signing_identity": signed.identity_id,
+            "signature_sha256": hashlib.sha256(signed.signature).hexdigest()}
 
 
 def column_snapshot(school_class: SchoolClass, subject: Subject, semester: int, rows: list[SubjectRow]) -> dict:
@@ -314,10 +341,21 @@ def column_snapshot(school_class: SchoolClass, subject: Subject, semester: int, 
     }
 
 
-@transaction.atomic
 def confirm_column(actor, school_class: SchoolClass, subject: Subject, semester: int) -> ColumnSignoff:
     """The subject teacher confirms (xác nhận) their column: every required cell entered, the column's
-    SHA-256 kept, the column locked. Confirming an unlocked column locks it again."""
+    SHA-256 kept, the column locked. Confirming an unlocked column locks it again.
+
+    With sign-off signing on (``HOCBA_SIGN_OFF_REQUIRED``) the confirmation is the teacher's digital signature
+    over the column's canonical snapshot, refused when they have no usable certificate."""
+    what = f"cột {subject.name} học kì {semester} lớp {school_class.name}"
+    signed = _signed_snapshot(actor, what, lambda: _confirm_column(actor, school_class, subject, semester,
+                                                                   prepare=True))
+    return _confirm_column(actor, school_class, subject, semester, signed=signed, what=what)
+
+
+@transaction.atomic
+def _confirm_column(actor, school_class: SchoolClass, subject: Subject, semester: int, *,
+                    signed: SignedSnapshot | None = None, prepare: bool = False, what: str = ""):
     _check_semester(semester)
     permissions.require_enter_column(actor, school_class, subject.pk, semester)
     plan = column_plan(school_class, subject)
@@ -346,15 +384,19 @@ def confirm_column(actor, school_class: SchoolClass, subject: Subject, semester:
     if missing:
         raise ActionError(f"Chưa thể xác nhận: còn {len(missing)} học sinh chưa có đủ đánh giá — "
                           f"{_names(missing)}. Nhập điểm, hoặc đánh dấu vắng nếu học sinh vắng kiểm tra.")
+    data = column_snapshot(school_class, subject, semester, rows)
+    if prepare:
+        return data
     before = signoff.state
     now = timezone.now()
-    signoff.snapshot_sha256 = canonical_sha256(column_snapshot(school_class, subject, semester, rows))
+    signature = _store_signature(signoff, data, signed, what)
+    signoff.snapshot_sha256 = canonical_sha256(data)
     signoff.state, signoff.confirmed_by, signoff.confirmed_at = ColumnSignoff.CONFIRMED, actor, now
     signoff.save()
     record("gradebook.confirm_column", actor=actor, school=school_class.school, obj=signoff,
            object_repr=f"{school_class.name} – {subject.name} – HK{semester}",
            extra={"subject": subject.code, "semester": semester, "previous_state": before,
-                  "students": len(rows), "snapshot_sha256": signoff.snapshot_sha256})
+                  "students": len(rows), "snapshot_sha256": signoff.snapshot_sha256, **signature})
     return signoff
 
 
@@ -444,10 +486,20 @@ def _lock_class_signoff(school_class: SchoolClass, period: str) -> ClassSignoff:
     return signoff
 
 
-@transaction.atomic
 def confirm_class(actor, school_class: SchoolClass, period: str) -> ClassSignoff:
     """The GVCN confirms (xác thực) the class book of a period: every planned column confirmed by its
-    teacher, conduct set for every student."""
+    teacher, conduct set for every student.
+
+    With sign-off signing on (``HOCBA_SIGN_OFF_REQUIRED``) the confirmation is the GVCN's digital signature
+    over the class snapshot (the confirmed columns' hashes, conduct and absences)."""
+    what = f"sổ {PERIOD_NAMES.get(period, period)} của lớp {school_class.name}"
+    signed = _signed_snapshot(actor, what, lambda: _confirm_class(actor, school_class, period, prepare=True))
+    return _confirm_class(actor, school_class, period, signed=signed, what=what)
+
+
+@transaction.atomic
+def _confirm_class(actor, school_class: SchoolClass, period: str, *, signed: SignedSnapshot | None = None,
+                   prepare: bool = False, what: str = ""):
     semesters = _check_period(period)
     permissions.require_homeroom(actor, school_class)
     signoff = _lock_class_signoff(school_class, period)
@@ -480,13 +532,16 @@ def confirm_class(actor, school_class: SchoolClass, period: str) -> ClassSignoff
                      records[(s.pk, n)].absences_unexcused] if (s.pk, n) in records else None
             for n in semesters}} for s in students],
     }
+    if prepare:
+        return snapshot
+    signature = _store_signature(signoff, snapshot, signed, what)
     signoff.snapshot_sha256 = canonical_sha256(snapshot)
     signoff.state, signoff.confirmed_by, signoff.confirmed_at = ClassSignoff.CONFIRMED, actor, timezone.now()
     signoff.save()
     record("gradebook.confirm_class", actor=actor, school=school_class.school, obj=signoff,
            object_repr=f"{school_class.name} – {PERIOD_NAMES[period]}",
            extra={"period": period, "columns": len(required), "students": len(students),
-                  "snapshot_sha256": signoff.snapshot_sha256})
+                  "snapshot_sha256": signoff.snapshot_sha256, **signature})
     return signoff
 
 

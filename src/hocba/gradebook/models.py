@@ -80,7 +80,14 @@ class ColumnSignoff(models.Model):
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    snapshot_sha256 = models.CharField(max_length=64, blank=True)  # of the confirmed data; signed later
+    snapshot_sha256 = models.CharField(max_length=64, blank=True)  # of the confirmed data
+    # The confirmation as a digital signature (issue 9; hocba.identities.signoff): a detached CMS over the
+    # canonical JSON that ``snapshot_sha256`` hashes, kept with that JSON so it can be re-checked later.
+    signature = models.BinaryField("chữ ký số (CMS)", null=True, blank=True, editable=False)
+    signed_snapshot = models.TextField("dữ liệu đã ký (JSON chuẩn hoá)", blank=True, editable=False)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signing_identity = models.ForeignKey("identities.SigningIdentity", null=True, blank=True,
+                                         on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["school_class", "subject", "semester"],
@@ -119,6 +126,13 @@ class ClassSignoff(models.Model):
                                     related_name="+")
     released_at = models.DateTimeField(null=True, blank=True)
     snapshot_sha256 = models.CharField(max_length=64, blank=True)
+    # The confirmation as a digital signature (issue 9; hocba.identities.signoff): a detached CMS over the
+    # canonical JSON that ``snapshot_sha256`` hashes, kept with that JSON so it can be re-checked later.
+    signature = models.BinaryField("chữ ký số (CMS)", null=True, blank=True, editable=False)
+    signed_snapshot = models.TextField("dữ liệu đã ký (JSON chuẩn hoá)", blank=True, editable=False)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signing_identity = models.ForeignKey("identities.SigningIdentity", null=True, blank=True,
+                                         on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["school_class", "period"], name="class_signoff_unique")]

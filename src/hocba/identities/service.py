@@ -34,7 +34,7 @@ from hocba.signing.pades import PadesSettings
 from hocba.signing.trust import TrustConfig, load_certificates
 from hocba.signing.xades import XadesSettings
 
-__all__ = ["NoSigningIdentity", "SigningNotConfigured", "active_identity", "demo_pki", "pades_settings",
+__all__ = ["NoSigningIdentity", "SigningNotConfigured", "active_identity", "demo_pki", "identity_for", "pades_settings",
            "pki_dir", "seal_identity", "seal_signer", "signer_for", "signer_from_identity", "trust_config",
            "tsa_url", "xades_settings"]
 
@@ -81,6 +81,11 @@ def active_identity(staff):
         return None
     return SigningIdentity.objects.filter(staff=staff, kind=SigningIdentity.Kind.PERSONAL,
                                           status=SigningIdentity.Status.ACTIVE).first()
+
+
+def identity_for(user):
+    """The active personal ``SigningIdentity`` of ``user``'s staff record, or ``None``."""
+    return active_identity(_staff_of(user))
 
 
 def seal_identity(school):
