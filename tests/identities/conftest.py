@@ -101,7 +101,6 @@ def csc_service(session_pki):
                                     reason="certomancer-csc-dummy is not installed (test extra)")
     from aiohttp import web
     from certomancer.registry import CertomancerConfig
-
     from tests.pki_support import free_port
 
     cfg = CertomancerConfig.from_file(str(session_pki.config_path), key_search_dir=str(session_pki.root))

@@ -5,6 +5,7 @@ file, a PKCS#11 token (a real SoftHSM2 token) registered by reading it, or a rem
 from __future__ import annotations
 
 import pytest
+from tests.pki_support import person
 
 from hocba.identities import actions, service
 from hocba.school.actions import ActionError
@@ -12,7 +13,6 @@ from hocba.signing import pades
 from hocba.signing.backends import CscSigner, Pkcs11Signer, Pkcs12Signer, SignerError
 from hocba.signing.samples import minimal_pdf
 from hocba.signing.validate import validate_pdf
-from tests.pki_support import person
 
 pytestmark = pytest.mark.django_db
 

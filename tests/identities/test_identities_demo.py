@@ -9,6 +9,7 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from tests.pki_support import free_port, serving
 
 from hocba.audit.models import AuditEvent
 from hocba.identities import service
@@ -18,7 +19,6 @@ from hocba.school.models import School, Staff
 from hocba.signing.cli import main as signing_cli
 from hocba.signing.precheck import precheck
 from hocba.signing.samples import minimal_pdf
-from tests.pki_support import free_port, serving
 
 pytestmark = pytest.mark.django_db
 

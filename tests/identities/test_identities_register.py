@@ -8,13 +8,13 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from tests.pki_support import person
 
 from hocba.audit.models import AuditEvent
 from hocba.identities import actions, service
 from hocba.identities.models import SigningIdentity
 from hocba.school.actions import ActionError
 from hocba.signing.precheck import precheck
-from tests.pki_support import person
 
 pytestmark = pytest.mark.django_db
 

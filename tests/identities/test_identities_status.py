@@ -8,12 +8,12 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from tests.pki_support import person
 
 from hocba.identities import actions, service, status
 from hocba.identities.models import SigningIdentity
 from hocba.pki import revoke
 from hocba.signing.precheck import SigningRefused, precheck
-from tests.pki_support import person
 
 pytestmark = pytest.mark.django_db
 
