@@ -130,7 +130,8 @@ def register_identity(actor, staff_or_school: Staff | School, certificate_bytes:
 @transaction.atomic
 def deactivate_identity(actor, identity: SigningIdentity, reason: str) -> SigningIdentity:
     """Stops using a certificate (lost token, left the school, certificate revoked by its CA)."""
-    identity = SigningIdentity.objects.select_for_update().select_related("school", "staff").get(pk=identity.pk)
+    identity = (SigningIdentity.objects.select_for_update(of=("self",)).select_related("school", "staff")
+                .get(pk=identity.pk))
     permissions.require_manage_school(actor, identity.school)
     reason = (reason or "").strip()
     if not reason:
