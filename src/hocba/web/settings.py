@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "hocba.identities",
     "hocba.api",
     "hocba.ops",
+    "hocba.interop",
 ]
 
 MIDDLEWARE = [
@@ -150,6 +151,11 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# The sector platform (CSDL ngành and the data-integration platform): its base URL and the bearer token it
+# issued to this deployment. Empty: no sync and no exchange (the .xlsx import serves offline schools).
+HOCBA_SECTOR_URL = os.environ.get("HOCBA_SECTOR_URL", "")
+HOCBA_SECTOR_TOKEN = os.environ.get("HOCBA_SECTOR_TOKEN", "")
 
 # Lockout after repeated failed logins (per user name).
 HOCBA_LOGIN_MAX_FAILURES = 5

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("hocba.identities.urls")),
     path("api/", include("hocba.api.urls")),
     path("nhat-ky/", include("hocba.audit.urls")),
+    path("", include("hocba.interop.urls")),
 ]
 
 handler403 = "hocba.web.views.permission_denied"
