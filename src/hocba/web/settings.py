@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "hocba.gradebook",
     "hocba.identities",
     "hocba.api",
+    "hocba.records",
     "hocba.ops",
     "hocba.interop",
 ]
