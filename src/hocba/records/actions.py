@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from hocba.audit.log import record as audit
 from hocba.documents import RendererPool, signing_plan, to_xml, verification_url
+from hocba.interop.outbox import enqueue_record_event
 from hocba.school.actions import ActionError
 from hocba.school.models import Role, SchoolClass, Staff, Student
 
@@ -228,6 +229,7 @@ def revoke(actor, record: HocBaRecord, reason: str) -> HocBaRecord:
     record.save(update_fields=["status", "revoked_at", "revoked_by", "revoke_reason"])
     RegistryEntry.objects.create(school=record.school, record=record, event=RegistryEntry.REVOKED, actor=actor,
                                  actor_name=actor.get_username(), at=now, note=reason[:500])
+    enqueue_record_event(record, "CANCEL")  # the sector's platform hears of it with the same commit
     audit("records.revoke", actor=actor, school=record.school, obj=record,
           extra={"record_id": str(record.record_id), "version": record.version, "reason": reason})
     return record

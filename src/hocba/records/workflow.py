@@ -42,6 +42,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from hocba.audit.log import record as audit
+from hocba.interop.outbox import enqueue_record_event
 
 from . import storage
 from .conf import chunk_size
@@ -393,6 +394,8 @@ def _issue(batch: SigningBatch, issued: list[HocBaRecord], now) -> None:
                                          actor=batch.actor, actor_name=actor_name, at=now,
                                          note=f"Thay thế bởi {record.record_id} (phiên bản {record.version})"))
     RegistryEntry.objects.bulk_create(entries)
+    for record in issued:  # the exchange message to the sector's platform commits with the issue
+        enqueue_record_event(record, "UPDATE" if record.replaces_id else "NEW")
     audit("records.issue", actor=batch.actor, school=batch.school, object_type="records.signingbatch",
           object_id=str(batch.pk), object_repr=f"Phát hành {len(issued)} học bạ",
           extra={"records": [str(r.record_id) for r in issued],

@@ -3,6 +3,7 @@
     hocba records issue --year 2024-2025 --class 9A1 [--class 9A2 | --all] [--demo-sign] [--processes N]
     hocba records status --year 2024-2025 --class 9A1
     hocba records export --student PERSONAL_NO [--year Y] --format pdf|xml|zip --out DIR [--purpose …] [--recipient …]
+    hocba records export --class 9A1 --year 2024-2025 --format pdf|xml --out DIR
     hocba records revoke --record UUID --reason "…"
     hocba records reissue --record UUID [--demo-sign]
     hocba records verify FILE [FILE …]
@@ -61,7 +62,9 @@ class Command(BaseCommand):
 
         export = sub.add_parser("export", help="xuất học bạ đã phát hành của một học sinh (ghi sổ đăng ký)")
         common(export)
-        export.add_argument("--student", required=True, help="số định danh cá nhân (12 chữ số) của học sinh")
+        who = export.add_mutually_exclusive_group(required=True)
+        who.add_argument("--student", help="số định danh cá nhân (12 chữ số) của học sinh")
+        who.add_argument("--class", dest="class_name", help="mọi học sinh của lớp (cần --year)")
         export.add_argument("--year", help="chỉ năm học này (mặc định: mọi năm đã phát hành)")
         export.add_argument("--format", choices=("pdf", "xml", "zip"), required=True,
                             help="zip: toàn bộ học bạ THCS trong một tệp, kiểm tra được trong một bước")
@@ -210,10 +213,26 @@ class Command(BaseCommand):
                 for m in step.missing:
                     self.stdout.write(f"    còn thiếu: {m.name} – {m.count} (ký được ngay: {m.ready})")
 
-    def do_export(self, *, school, username, student, year, format, out, purpose, recipient, **_):
+    def do_export(self, *, school, username, student, class_name, year, format, out, purpose, recipient, **_):
         from hocba.records import actions
         from hocba.records.models import HocBaRecord, RegistryEntry
 
+        if class_name:
+            if not year or format == "zip":
+                raise CommandError("Xuất cả lớp cần --year và định dạng pdf hoặc xml.")
+            target_school = self._school(school)
+            actor = self._actor(username, target_school)
+            cls = self._classes(target_school, year, [class_name], False)[0]
+            records = HocBaRecord.objects.filter(school_class=cls, status=HocBaRecord.ISSUED).select_related(
+                "school", "school_class", "year", "student").order_by("student__sort_key")
+            out_dir = Path(out)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for r in records:
+                f = actions.give_copy(actor, r, format, event=RegistryEntry.EXPORTED, recipient=recipient,
+                                      purpose=purpose)
+                (out_dir / f.filename).write_bytes(f.data)
+                self.stdout.write(str(out_dir / f.filename))
+            return
         students = list(Student.objects.filter(personal_number=student).select_related("school"))
         if not students:
             raise CommandError(f"Không có học sinh có số định danh {student}.")
