@@ -75,7 +75,7 @@ def demo_class(tmp_path_factory):
         xmls = sorted((out / "xml").glob("*.xml"))
         student = etree.parse(str(xmls[0])).findtext(f"{{{NS}}}hocsinh/{{{NS}}}sodinhdanh")
         hocba("records", "export", "--student", student, "--format", "zip", "--out", str(out / "zip"))
-        verify = hocba("records", "verify", str(sorted((out / "pdf").glob("*.pdf"))[0]), str(xmls[0]), check=False)
+        verify = hocba("records", "verify", str(min((out / "pdf").glob("*.pdf"))), str(xmls[0]), check=False)
         status = hocba("records", "status", "--year", "2024-2025", "--class", "9A1")
         yield SimpleNamespace(var=var, issue=issue.stdout, seconds=seconds, pdfs=sorted((out / "pdf").glob("*.pdf")),
                               xmls=xmls, zip=next((out / "zip").glob("*.zip")), verify=verify, status=status.stdout,
@@ -120,7 +120,7 @@ def test_every_pdf_passes_qpdf_and_embeds_every_font_with_a_unicode_map(demo_cla
         rows = fonts.splitlines()[2:]
         assert rows, path.name
         for row in rows:
-            emb, sub, uni = row.split()[-5:-2]
+            emb, _sub, uni = row.split()[-5:-2]
             assert (emb, uni) == ("yes", "yes"), (path.name, row)
 
 
