@@ -143,3 +143,10 @@ def test_admin_pages_show_the_field_error_in_vietnamese(client, school_admin, sc
                        {"name": "2025-2027", "start_date": "05/09/2025", "end_date": "31/05/2026"}).content.decode()
     assert "Năm học phải có dạng YYYY-YYYY" in page
     assert not school.years.filter(name="2025-2027").exists()
+
+
+def test_the_school_home_links_the_audit_trail_and_the_data_exchange(client, school_admin, school, year):
+    client.force_login(school_admin)
+    page = client.get(reverse("home")).content.decode()
+    assert reverse("audit_log", args=[school.pk]) in page
+    assert reverse("interop_sync", args=[school.pk]) in page and reverse("interop_exchange", args=[school.pk]) in page
