@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "hocba.gradebook",
     "hocba.identities",
     "hocba.api",
+    "hocba.verify",
     "hocba.records",
     "hocba.ops",
     "hocba.interop",
@@ -157,6 +158,10 @@ X_FRAME_OPTIONS = "DENY"
 # issued to this deployment. Empty: no sync and no exchange (the .xlsx import serves offline schools).
 HOCBA_SECTOR_URL = os.environ.get("HOCBA_SECTOR_URL", "")
 HOCBA_SECTOR_TOKEN = os.environ.get("HOCBA_SECTOR_TOKEN", "")
+
+# Per-process cache (rate limits of the public verification portal, its reused reports). Several processes
+# behind one address count separately; point this at a shared cache (database, Redis) to make limits exact.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hocba"}}
 
 # Lockout after repeated failed logins (per user name).
 HOCBA_LOGIN_MAX_FAILURES = 5

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("hocba.identities.urls")),
     path("api/", include("hocba.api.urls")),
     path("hoc-ba-so/", include("hocba.records.urls")),
+    path("", include("hocba.verify.urls")),
     path("nhat-ky/", include("hocba.audit.urls")),
     path("", include("hocba.interop.urls")),
 ]

@@ -22,6 +22,7 @@ GUIDES = [
     ("phu-huynh-hoc-sinh", "Phụ huynh và học sinh"),
     ("phong-so", "Phòng/Sở Giáo dục và Đào tạo"),
     ("quan-tri-he-thong", "Quản trị hệ thống"),
+    ("xac-thuc", "Xác thực học bạ số (cơ quan tiếp nhận, mọi người)"),
 ]
 
 

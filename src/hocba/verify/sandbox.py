@@ -1,0 +1,176 @@
+"""Runs ``engine.analyse`` in a separate process so that a hostile file cannot hang, exhaust or crash the
+web server (no Django here).
+
+Each file gets a fresh child process forked from a *fork server* (``multiprocessing`` "forkserver" start
+method) that has already imported the engine, pyHanko, lxml and signxml: forking costs a few milliseconds
+instead of the ~1 s a new interpreter would spend importing them, and the fork server is a clean
+single-threaded process, so the child never inherits locks held by the web server's other threads. In the
+child, before reading a byte of the file:
+
+- ``RLIMIT_AS`` caps its address space at what it already uses plus ``Limits.memory_bytes`` (a decompression
+  bomb or a huge stream ends in ``MemoryError``, reported as unreadable, or in the child's death);
+- ``RLIMIT_CPU`` stops a CPU-bound loop even if the parent were gone; ``RLIMIT_CORE`` = 0.
+
+The parent waits at most ``Limits.timeout`` seconds of wall-clock time for the answer, then kills the child.
+A child that dies or answers nothing gives "Không đọc được tệp". ``Limits.concurrency`` bounds how many
+children run at once in this process (a flood of uploads queues instead of forking without limit).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import threading
+import time
+
+from . import engine
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    timeout: float = 30.0  # wall-clock seconds for one file
+    memory_bytes: int = 1024 * 1024 * 1024  # address space the child may add to what it starts with
+    concurrency: int = 4  # children at once (per web process)
+    queue_timeout: float = 10.0  # how long a request waits for a free slot
+
+
+@dataclasses.dataclass(frozen=True)
+class TrustSpec:
+    """A ``TrustConfig`` as bytes (DER), to cross the process boundary."""
+
+    anchors: tuple[bytes, ...]
+    intermediates: tuple[bytes, ...] = ()
+    allow_fetching: bool = True
+
+    @classmethod
+    def of(cls, trust) -> TrustSpec:
+        return cls(tuple(c.dump() for c in trust.anchors), tuple(c.dump() for c in trust.intermediates),
+                   bool(trust.allow_fetching))
+
+    def config(self):
+        from asn1crypto import x509
+
+        from hocba.signing.trust import TrustConfig
+
+        return TrustConfig(tuple(x509.Certificate.load(d) for d in self.anchors),
+                           tuple(x509.Certificate.load(d) for d in self.intermediates), self.allow_fetching)
+
+    @property
+    def key(self) -> str:
+        """Identifies the configuration (for caching reports): anchors, intermediates, fetching."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for der in (*self.anchors, b"|", *self.intermediates):
+            h.update(hashlib.sha256(der).digest())
+        h.update(b"fetch" if self.allow_fetching else b"offline")
+        return h.hexdigest()[:32]
+
+
+class Busy(Exception):
+    """Every slot is taken and none freed within ``Limits.queue_timeout``."""
+
+
+_context = None
+_context_lock = threading.Lock()
+_slots: dict[int, threading.BoundedSemaphore] = {}
+
+
+def _ctx():
+    global _context
+    with _context_lock:
+        if _context is None:
+            ctx = multiprocessing.get_context("forkserver")
+            # pyHanko and the XML stack are imported once, in the fork server, not in every child.
+            ctx.set_forkserver_preload(["hocba.verify.engine", "hocba.verify.sandbox", "pyhanko.sign.validation",
+                                        "hocba.signing.validate", "hocba.signing.xades", "hocba.documents"])
+            _context = ctx
+        return _context
+
+
+def _slot(concurrency: int) -> threading.BoundedSemaphore:
+    with _context_lock:
+        if concurrency not in _slots:
+            _slots[concurrency] = threading.BoundedSemaphore(concurrency)
+        return _slots[concurrency]
+
+
+def _vm_size() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _child(conn, data: bytes, trust: TrustSpec, memory_bytes: int, cpu_seconds: int) -> None:
+    """The child process: limit itself, analyse, send one dict back."""
+    import resource
+
+    try:
+        limit = _vm_size() + memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        pass
+    try:
+        result = engine.analyse(data, trust.config())
+    except BaseException as exc:  # noqa: BLE001 - even a SystemExit must come back as an answer
+        result = engine.unreadable("cấu trúc tệp bị hỏng hoặc không được hỗ trợ.", detail=type(exc).__name__)
+    try:
+        conn.send(result)
+    except Exception:  # noqa: BLE001, S110 - e.g. MemoryError while pickling: the parent sees no answer
+        pass
+    finally:
+        conn.close()
+
+
+def run(data: bytes, trust: TrustSpec, limits: Limits = Limits()) -> dict:
+    """``engine.analyse(data, trust)`` in a fresh, limited child process; never raises for a bad file.
+    Raises ``Busy`` when no slot frees up in time."""
+    slot = _slot(limits.concurrency)
+    if not slot.acquire(timeout=limits.queue_timeout):
+        raise Busy()
+    try:
+        return _run(data, trust, limits)
+    finally:
+        slot.release()
+
+
+def _run(data: bytes, trust: TrustSpec, limits: Limits) -> dict:
+    ctx = _ctx()
+    start = time.perf_counter()
+    receiver, sender = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_child, args=(sender, data, trust, limits.memory_bytes,
+                                               int(limits.timeout) + 2), daemon=True)
+    try:
+        process.start()
+        sender.close()
+        if receiver.poll(limits.timeout):
+            result = receiver.recv()
+        else:
+            result = engine.unreadable(f"quá thời gian đọc cho phép ({limits.timeout:g} giây).",
+                                       kind=engine.sniff(data), detail="timeout")
+    except (EOFError, OSError):
+        # the child died without answering: killed by the memory limit, a crash in a C library...
+        result = engine.unreadable("chương trình đọc tệp bị dừng (tệp quá phức tạp hoặc hỏng).",
+                                   kind=engine.sniff(data), detail="crash")
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join(timeout=5)
+        receiver.close()
+    result["wall_seconds"] = time.perf_counter() - start
+    return result
+
+
+def run_inline(data: bytes, trust: TrustSpec) -> dict:
+    """The same analysis in this process (no isolation): for benchmarks and debugging only."""
+    start = time.perf_counter()
+    result = engine.analyse(data, trust.config())
+    result["wall_seconds"] = time.perf_counter() - start
+    return result
