@@ -51,7 +51,8 @@ def sign_everything(school, records, *, seal_actor=None, processes: int = 1,
                     on_batch: Callable[[str, SigningBatch], None] | None = None) -> list[StepRun]:
     """Every pending signature of ``records`` (a queryset), kind by kind: each subject teacher's batch over
     all their students, each GVCN's, the approving leaders', then the seal (actor: ``seal_actor``, default
-    the principal). Returns the time and count per step."""
+    the principal). With ``processes`` > 1 the batches of a step run side by side in that many processes,
+    which share the records out (``workflow.run_batches``). Returns the time and count per step."""
     seal_actor = seal_actor or principal_user(school)
     runs = []
     for kind in SignatureStep.KIND_ORDER:
@@ -64,14 +65,15 @@ def sign_everything(school, records, *, seal_actor=None, processes: int = 1,
                           .distinct())
             actors = [s.user for s in Staff.objects.filter(pk__in=set(signer_ids)).select_related("user")
                       .order_by("sort_key")]
+        batches = []
         for actor in actors:
             if actor is None:
                 run.errors.append("Một người ký không có tài khoản đăng nhập.")
                 continue
             batch = _start(actor, school, kind, records)
-            if batch is None:
-                continue
-            batch = workflow.run_batch(batch, processes=processes)
+            if batch is not None:
+                batches.append(batch)
+        for batch in workflow.run_batches(batches, processes=processes):
             run.batches += 1
             run.signatures += batch.done
             run.failed += batch.failed

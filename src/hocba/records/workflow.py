@@ -149,41 +149,63 @@ class _Doc:
 
 def run_batch(batch: SigningBatch, *, keys: Keys | None = None, processes: int = 1,
               on_progress: Callable[[SigningBatch], None] | None = None) -> SigningBatch:
-    """Signs every pending item of ``batch``; returns it refreshed. ``processes`` > 1 shares the records out
-    to that many worker processes (each with its own database connection and key), for the CLI and the
-    bench; the web runs batches with one."""
-    batch.refresh_from_db()
-    if batch.state in (SigningBatch.FINISHED, SigningBatch.ROLLED_BACK):
-        return batch
-    now = timezone.now()
-    SigningBatch.objects.filter(pk=batch.pk).update(state=SigningBatch.RUNNING, started_at=batch.started_at or now,
-                                                    heartbeat_at=now, error="")
-    try:
-        record_ids = list(SigningBatchItem.objects.filter(batch=batch, state=SigningBatchItem.PENDING)
-                          .order_by("id").values_list("record_id", flat=True).distinct())
-        record_ids = list(dict.fromkeys(record_ids))
-        if processes > 1 and keys is None and len(record_ids) > chunk_size():
-            _run_in_processes(batch, record_ids, processes)
-        else:
-            keys = keys or Keys.for_batch(batch)
-            _run_records(batch, record_ids, keys, on_progress)
-    except BatchError as exc:
-        SigningBatch.objects.filter(pk=batch.pk).update(state=SigningBatch.FAILED, error=str(exc)[:2000])
+    """Signs every pending item of ``batch``; returns it refreshed (see ``run_batches``)."""
+    return run_batches([batch], keys=keys, processes=processes, on_progress=on_progress)[0]
+
+
+def _pending_records(batch: SigningBatch) -> list[int]:
+    ids = (SigningBatchItem.objects.filter(batch=batch, state=SigningBatchItem.PENDING).order_by("id")
+           .values_list("record_id", flat=True))
+    return list(dict.fromkeys(ids))
+
+
+def run_batches(batches: list[SigningBatch], *, keys: Keys | None = None, processes: int = 1,
+                on_progress: Callable[[SigningBatch], None] | None = None) -> list[SigningBatch]:
+    """Signs every pending item of ``batches``, one after the other (or, with ``processes`` > 1, in that many
+    worker processes, each with its own database connection and keys: the CLI and the bench). Records are
+    shared out to the processes by id, the same way for every batch, so two processes never sign the same
+    record and never wait for each other; the web runs one batch in one process. Returns the batches
+    refreshed: ``finished``, or ``failed`` with the reason and the items left pending (resumable)."""
+    errors: dict[int, str] = {}
+    live = []
+    for batch in batches:
         batch.refresh_from_db()
-        return batch
-    except Exception as exc:
-        log.exception("signing batch %s failed", batch.pk)
-        SigningBatch.objects.filter(pk=batch.pk).update(state=SigningBatch.FAILED,
-                                                        error=f"Lỗi khi ký: {exc}"[:2000])
+        if batch.state in (SigningBatch.FINISHED, SigningBatch.ROLLED_BACK):
+            continue
+        now = timezone.now()
+        SigningBatch.objects.filter(pk=batch.pk).update(state=SigningBatch.RUNNING, heartbeat_at=now, error="",
+                                                        started_at=batch.started_at or now)
+        live.append(batch)
+    if processes > 1 and keys is None and len(live) > 0:
+        try:
+            errors = _run_in_processes(live, processes)
+        except Exception as exc:
+            log.exception("signing workers failed")
+            errors = {b.pk: f"Lỗi khi ký: {exc}" for b in live}
+    else:
+        for batch in live:
+            try:
+                _run_records(batch, _pending_records(batch), keys or Keys.for_batch(batch), on_progress)
+            except BatchError as exc:
+                errors[batch.pk] = str(exc)
+            except Exception as exc:  # any failure leaves the batch resumable, never half-applied
+                log.exception("signing batch %s failed", batch.pk)
+                errors[batch.pk] = f"Lỗi khi ký: {exc}"
+    for batch in live:
+        _finalise(batch, errors.get(batch.pk, ""))
+    for batch in batches:
         batch.refresh_from_db()
-        return batch
+    return batches
+
+
+def _finalise(batch: SigningBatch, error: str) -> None:
     pending = SigningBatchItem.objects.filter(batch=batch, state=SigningBatchItem.PENDING).count()
-    state = SigningBatch.FINISHED if not pending else SigningBatch.FAILED
+    if pending and not error:
+        error = f"Còn {pending} chữ ký chưa thực hiện được; hãy chạy tiếp."
+    state = SigningBatch.FAILED if pending else SigningBatch.FINISHED
     SigningBatch.objects.filter(pk=batch.pk).update(
-        state=state, finished_at=timezone.now() if state == SigningBatch.FINISHED else None,
-        error="" if state == SigningBatch.FINISHED else f"Còn {pending} chữ ký chưa thực hiện được; hãy chạy tiếp.")
-    batch.refresh_from_db()
-    return batch
+        state=state, error=error[:2000], finished_at=timezone.now() if state == SigningBatch.FINISHED else None,
+        done=batch_count(batch, SigningBatchItem.DONE), failed=batch_count(batch, SigningBatchItem.FAILED))
 
 
 def _run_records(batch: SigningBatch, record_ids: list[int], keys: Keys,
@@ -410,21 +432,27 @@ def _fail_items(batch: SigningBatch, record_ids: list[int], error: str) -> None:
 
 # --- several processes ---------------------------------------------------------------------------------
 
-def _run_in_processes(batch: SigningBatch, record_ids: list[int], processes: int) -> None:
+def _run_in_processes(batches: list[SigningBatch], processes: int) -> dict[int, str]:
     import multiprocessing as mp
 
     from django.db import connections
 
-    from .worker import sign_share
+    from .worker import sign_shares
 
-    shares = [record_ids[i::processes] for i in range(processes)]
+    shares: list[list[tuple[int, list[int]]]] = [[] for _ in range(processes)]
+    for batch in batches:
+        ids = _pending_records(batch)
+        for k in range(processes):
+            mine = [rid for rid in ids if rid % processes == k]
+            if mine:
+                shares[k].append((batch.pk, mine))
     connections.close_all()
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(processes) as pool:
-        results = pool.starmap(sign_share, [(batch.pk, share) for share in shares if share])
-    errors = [e for e in results if e]
-    if errors:
-        raise BatchError(errors[0])
+    errors: dict[int, str] = {}
+    with mp.get_context("spawn").Pool(processes) as pool:
+        for result in pool.map(sign_shares, [share for share in shares if share]):
+            for batch_id, error in result.items():
+                errors.setdefault(batch_id, error)
+    return errors
 
 
 # --- after a crash -------------------------------------------------------------------------------------
