@@ -35,16 +35,20 @@ class RecordsWorld:
         self.school, self.year, self.principal, self.school_admin = school, year, principal, school_admin
         self.pki = pki
         self.make_user = make_user
-        give_identity(principal, "hieutruong")
         self.gvcn = make_user("gvcn", "teacher", school)
-        give_identity(self.gvcn, "gv.van")
         self.gv1 = make_user("gvtoan", "teacher", school)
-        give_identity(self.gv1, "gv.toan")
         self.gv2 = make_user("gvhoa", "teacher", school)
-        give_identity(self.gv2, "gv.hoa")
         self.vice = make_user("phohieutruong", "vice_principal", school, position="PHT")
-        give_identity(self.vice, "phohieutruong")
         self.other_teacher = make_user("gvkhac", "teacher", school)
+        # numbers apart from the PKI people's, which give_identity copies onto the staff records
+        from hocba.school.models import Staff
+
+        for staff in Staff.objects.filter(school=school):
+            staff.personal_number = f"079070{next(_serial):06d}"
+            staff.save()
+        for user, who in ((principal, "hieutruong"), (self.gvcn, "gv.van"), (self.gv1, "gv.toan"),
+                          (self.gv2, "gv.hoa"), (self.vice, "phohieutruong")):
+            give_identity(user, who)
         self._register_seal()
 
     def _register_seal(self):
