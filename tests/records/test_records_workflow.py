@@ -225,3 +225,18 @@ def test_the_next_year_links_the_issued_xml_of_the_previous_one(rw, school_admin
     report = verify_chain(bundle.data)
     assert report.ok, report.problems
     assert len(report.years) == 2 and verify_chain([IssuedYear(xml1), IssuedYear(xml2)]).ok
+
+
+def test_a_signer_without_a_certificate_is_told_so_and_nothing_changes(rw):
+    from hocba.identities.models import SigningIdentity
+    from hocba.records.models import HocBaRecord
+
+    cls = rw.make_class(students=1)
+    rw.release(cls)
+    rw.generate(cls)
+    before = HocBaRecord.objects.get().pdf_sha256
+    SigningIdentity.objects.filter(staff__user=rw.gv1).update(status="revoked")
+    batch = rw.sign("gvbm", rw.gv1, cls)
+    assert batch.state == "failed" and "chưa có chứng thư số đang dùng" in batch.error
+    assert batch.items.filter(state="pending").count() == batch.total
+    assert HocBaRecord.objects.get().pdf_sha256 == before

@@ -130,12 +130,15 @@ class Keys:
     @classmethod
     def for_batch(cls, batch: SigningBatch) -> Keys:
         from hocba.identities import service
+        from hocba.signing.backends import SignerError
 
         try:
             signer = service.seal_signer(batch.school) if batch.kind == SEAL else service.signer_for(batch.signer.user)
-        except service.NoSigningIdentity as exc:
+            return cls(signer, service.pades_settings(), service.xades_settings(), service.trust_config())
+        except (service.NoSigningIdentity, service.SigningNotConfigured) as exc:
             raise BatchError(str(exc)) from exc
-        return cls(signer, service.pades_settings(), service.xades_settings(), service.trust_config())
+        except SignerError as exc:
+            raise BatchError(f"Không mở được khoá ký: {exc}") from exc
 
 
 @dataclasses.dataclass
