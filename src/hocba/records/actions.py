@@ -97,6 +97,20 @@ def generate_class(actor, school_class: SchoolClass, *, leader: Staff | None = N
     if not built:
         return Generated([], not_ready, skipped, seconds)
 
+    created = generate_records(actor, school_class, leader, built, seconds=seconds)
+    return Generated(created, not_ready, skipped, seconds)
+
+
+def generate_records(actor, school_class: SchoolClass, leader: Staff, built: list[build.Built], *,
+                     homeroom: Staff | None = None, seconds: dict | None = None) -> list[HocBaRecord]:
+    """Renders, stores and saves records already built (from the grade book by ``generate_class``, or from
+    another source such as a digitised paper year, ``hocba.digitise``): the same files, steps, registry
+    entries and audit event, so they go through the same signing and issue. ``homeroom``: who signs the GVCN
+    step (default: the class's homeroom teacher). The caller has checked permissions."""
+    import time
+
+    seconds = seconds if seconds is not None else {}
+    school = school_class.school
     timer = time.perf_counter()
     secrets_ = {b.student.pk: (codes.new_verification_code(), codes.new_secret()) for b in built}
     urls = [verification_url(public_url(), *secrets_[b.student.pk]) for b in built]
@@ -114,15 +128,15 @@ def generate_class(actor, school_class: SchoolClass, *, leader: Staff | None = N
 
     timer = time.perf_counter()
     try:
-        created = _save_generated(actor, school_class, leader, built, files, secrets_)
+        created = _save_generated(actor, school_class, leader, built, files, secrets_, homeroom=homeroom)
     except IntegrityError as exc:
         raise ActionError("Học bạ của một số học sinh vừa được tạo bởi người khác; hãy tải lại trang.") from exc
     seconds["save"] = time.perf_counter() - timer
-    return Generated(created, not_ready, skipped, seconds)
+    return created
 
 
 @transaction.atomic
-def _save_generated(actor, school_class, leader, built, files, secrets_) -> list[HocBaRecord]:
+def _save_generated(actor, school_class, leader, built, files, secrets_, *, homeroom=None) -> list[HocBaRecord]:
     now = timezone.now()
     replaced = {}
     for b in built:
@@ -145,7 +159,7 @@ def _save_generated(actor, school_class, leader, built, files, secrets_) -> list
     records = list(HocBaRecord.objects.filter(record_id__in=[r.record_id for r in records])
                    .select_related("student").order_by("student__sort_key"))
     by_uuid = {str(r.record_id): r for r in records}
-    homeroom = school_class.homeroom_teacher
+    homeroom = homeroom or school_class.homeroom_teacher
     steps, entries = [], []
     for b in built:
         record = by_uuid[b.record.record_id]
