@@ -159,6 +159,7 @@ def template_data(record: HocBaNamHoc, *, draft: bool = False, verification_url:
         "school": {"name": record.school.name, "name_upper": _school_heading(record.school.name),
                    "commune": record.school.commune_name, "province": record.school.province_name},
         "digitised": record.digitised,
+        "scan_sha256": record.scan_sha256,
         "student": {
             "name": st.name, "gender": fmt.gender(st.gender), "birth_date": birth,
             "birthplace": st.birthplace.detail, "ethnicity": st.ethnicity_name,
