@@ -4,7 +4,8 @@
 (scope, sequence number, previous hash). ``verify_chain`` walks a scope in sequence order and reports the
 first event that is edited (its hash no longer matches its content), missing (a gap in the sequence),
 inserted or reordered (its previous hash is not the hash of the event before it), or a chain cut short
-(the last event is not the recorded head).
+(the last event is not the recorded head), and an event that no longer has the hash a signed checkpoint
+sealed (a history rewritten with every hash recomputed; ``checkpoint.py``).
 """
 
 from __future__ import annotations
@@ -52,14 +53,18 @@ class ChainReport:
     scopes: int
     events: int
     problems: tuple[ChainProblem, ...]
+    checkpoints: int = 0  # signed checkpoints checked (link and signature)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def verify_scope(scope: int, events: Iterable, head_seq: int | None, head_hash: str | None) -> list[ChainProblem]:
-    """Check one scope; ``events`` in sequence order. Returns the first problem found (or none)."""
+def verify_scope(scope: int, events: Iterable, head_seq: int | None, head_hash: str | None,
+                 checkpoints: dict[int, str] | None = None) -> list[ChainProblem]:
+    """Check one scope; ``events`` in sequence order; ``checkpoints`` the sealed hash of each sealed sequence
+    number. Returns the first problem found (or none)."""
+    checkpoints = checkpoints or {}
     expected_prev, expected_seq = GENESIS, 1
     last = None
     for event in events:
@@ -75,10 +80,19 @@ def verify_scope(scope: int, events: Iterable, head_seq: int | None, head_hash: 
         if event.prev_hash != expected_prev:
             return [ChainProblem(scope, event.pk, event.seq,
                                  f"{where} không nối tiếp sự kiện trước: nhật ký đã bị chèn, xoá hoặc sắp xếp lại.")]
+        sealed = checkpoints.get(event.seq)
+        if sealed is not None and sealed != event.hash:
+            return [ChainProblem(scope, event.pk, event.seq,
+                                 f"{where} không khớp điểm niêm phong (con dấu số) đã ký cho số thứ tự này: nhật ký "
+                                 "đã bị viết lại từ đây trở về trước.")]
         expected_prev, expected_seq, last = event.hash, event.seq + 1, event
     if head_seq is not None and (last is None and head_seq or last is not None and
                                  (last.seq != head_seq or last.hash != head_hash)):
         return [ChainProblem(scope, last.pk if last else None, last.seq if last else None,
                              f"Nhật ký kết thúc ở số thứ tự {last.seq if last else 0} nhưng đầu chuỗi ghi "
                              f"{head_seq}: các sự kiện cuối đã bị xoá.")]
+    beyond = [seq for seq in checkpoints if last is None or seq > last.seq]
+    if beyond:
+        return [ChainProblem(scope, None, min(beyond), f"Có điểm niêm phong tại số thứ tự {min(beyond)} nhưng nhật ký "
+                                                       f"kết thúc ở {last.seq if last else 0}: các sự kiện đã bị xoá.")]
     return []

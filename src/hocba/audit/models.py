@@ -45,3 +45,29 @@ class AuditChainHead(models.Model):
     scope = models.BigIntegerField(unique=True)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, blank=True)
+
+
+class AuditCheckpoint(models.Model):
+    """A signed checkpoint of one school's chain: the school's seal (con dấu số) over a canonical statement
+    of ``scope``, ``seq``, ``hash`` (the event at ``seq`` in that chain) and ``at``, as a detached CMS with an
+    RFC 3161 timestamp (``hocba.identities.cms``). A history rewritten later, even one that recomputes every
+    hash, no longer has ``hash`` at ``seq``; the signature cannot be recomputed without the seal's key, and
+    its trusted timestamp cannot be moved back to ``at`` (``hocba.audit.checkpoint``)."""
+
+    school = models.ForeignKey("school.School", on_delete=models.PROTECT, related_name="+")
+    scope = models.BigIntegerField()
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    statement = models.TextField()  # the canonical JSON that was signed, byte for byte (UTF-8)
+    signature = models.BinaryField()  # DER CMS ContentInfo, detached over ``statement``
+    signer_fingerprint = models.CharField(max_length=64)  # SHA-256 of the seal certificate (DER), hex
+    signer_name = models.CharField(max_length=250, blank=True)
+
+    class Meta:
+        ordering = ["scope", "seq"]
+        constraints = [models.UniqueConstraint(fields=["scope", "seq"], name="audit_checkpoint_scope_seq_unique")]
+        verbose_name = "điểm niêm phong nhật ký"
+
+    def __str__(self) -> str:
+        return f"Niêm phong chuỗi {self.scope} tại số thứ tự {self.seq} ({self.at:%d/%m/%Y %H:%M})"
