@@ -179,6 +179,7 @@ def run_batches(batches: list[SigningBatch], *, keys: Keys | None = None, proces
         SigningBatch.objects.filter(pk=batch.pk).update(state=SigningBatch.RUNNING, heartbeat_at=now, error="",
                                                         started_at=batch.started_at or now)
         live.append(batch)
+    sealed_before = {b.pk: b.done for b in live if b.kind == SEAL}
     if processes > 1 and keys is None and len(live) > 0:
         try:
             errors = _run_in_processes(live, processes)
@@ -198,7 +199,20 @@ def run_batches(batches: list[SigningBatch], *, keys: Keys | None = None, proces
         _finalise(batch, errors.get(batch.pk, ""))
     for batch in batches:
         batch.refresh_from_db()
+    _checkpoint_audit({b.school: b.actor for b in live if b.kind == SEAL and b.done > sealed_before[b.pk]})
     return batches
+
+
+def _checkpoint_audit(issued_in: dict) -> None:
+    """After an issue, the school's seal signs the head of its audit chain (issue 7). The issue has committed:
+    a checkpoint that fails is logged, and the daily ``hocba audit checkpoint`` makes up for it."""
+    from hocba.audit.actions import checkpoint_chain
+
+    for school, actor in issued_in.items():
+        try:
+            checkpoint_chain(school, actor=actor)
+        except Exception:  # never turns a committed issue into a reported failure
+            log.exception("audit checkpoint after issuing in school %s failed", school.pk)
 
 
 def _finalise(batch: SigningBatch, error: str) -> None:
