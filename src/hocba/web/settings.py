@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "hocba.records",
     "hocba.ops",
     "hocba.interop",
+    "hocba.digitise",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("hocba.gradebook.urls")),
     path("", include("hocba.identities.urls")),
     path("api/", include("hocba.api.urls")),
+    path("hoc-ba-so/so-hoa/", include("hocba.digitise.urls")),
     path("hoc-ba-so/", include("hocba.records.urls")),
     path("", include("hocba.verify.urls")),
     path("nhat-ky/", include("hocba.audit.urls")),
