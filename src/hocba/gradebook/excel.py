@@ -50,6 +50,7 @@ from hocba.school.roster import (
 
 from .actions import ACTIVE_STATUSES, CellEdit
 from .models import SubjectRow
+from .results import column_results
 from .values import CellValueError, canonical_cell, display
 
 SHEET_TITLE = "Sổ điểm"
@@ -77,6 +78,18 @@ def slot_header(slot: str) -> str:
     if slot.startswith("tx"):
         return f"ĐĐGtx{slot[2:]}"
     return {"gk": "ĐĐGgk", "ck": "ĐĐGck", "comment": "Nhận xét"}[slot]
+
+
+def result_headers(kind: str, semester: int) -> list[str]:
+    """The computed columns after the slots of a học kì II sheet: the semester result and beside it the
+    year result (ĐTBmcn, or Cả năm for a comment subject), as on the form's học kì II page. A học kì I sheet
+    has none (its layout is the one teachers already fill in)."""
+    if semester != 2:
+        return []
+    return ["ĐTBmhk", "ĐTBmcn"] if kind == "score" else ["Kết quả học kì", "Cả năm"]
+
+
+_COMPUTED_HEADER_KEYS = {"dtbmhk", "dtbmcn", "ketquahocki", "ketquahocky", "canam"}
 
 
 def _header_key(text: str) -> str:
@@ -155,6 +168,9 @@ def column_workbook(actor, school_class, subject, semester: int, *, kind: str, t
     """The column as an .xlsx: a title, STT · Mã học sinh · Họ và tên · the slots, and the hidden snapshot."""
     sheet = sheet or load_column(school_class, subject, semester)
     slots = slot_names(tx_count)
+    computed = result_headers(kind, semester)
+    # Học kì II: the engine's semester and year results of each student (read-only; ignored on upload).
+    results = column_results(school_class, subject, semester) if computed else {}
     now = timezone.now()
     snapshot = {
         "v": FORMAT_VERSION, "class": school_class.pk, "subject": subject.code, "semester": semester,
@@ -167,7 +183,7 @@ def column_workbook(actor, school_class, subject, semester: int, *, kind: str, t
     ws = workbook.active
     ws.title = SHEET_TITLE
     school = school_class.school
-    ncols = 3 + len(slots)
+    ncols = 3 + len(slots) + len(computed)
     ws.cell(row=1, column=1, value="SỔ THEO DÕI VÀ ĐÁNH GIÁ HỌC SINH").font = Font(bold=True, size=14)
     _put_text(ws.cell(row=2, column=1),
               f"{school.name} – Lớp {school_class.name} – Môn {subject.name} – Học kì {'I' if semester == 1 else 'II'}"
@@ -183,7 +199,7 @@ def column_workbook(actor, school_class, subject, semester: int, *, kind: str, t
     for r in (1, 2, 3):
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncols)
 
-    headers = ["STT", "Mã học sinh", "Họ và tên"] + [slot_header(s) for s in slots]
+    headers = ["STT", "Mã học sinh", "Họ và tên"] + [slot_header(s) for s in slots] + computed
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     head_fill = PatternFill("solid", fgColor="DDE6F3")
@@ -214,6 +230,18 @@ def column_workbook(actor, school_class, subject, semester: int, *, kind: str, t
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
             else:
                 cell.alignment = Alignment(horizontal="center")
+        if computed:
+            res = results.get(student.pk)
+            values = [(res.average or res.result) if res else "", res.year if res else ""]
+            for j, value in enumerate(values, start=4 + len(slots)):
+                cell = ws.cell(row=r, column=j)
+                if value and kind == "score":
+                    cell.value = float(value.replace(",", "."))
+                    cell.number_format = "0.0"
+                elif value:
+                    _put_text(cell, value)
+                cell.font = Font(bold=True)
+                cell.alignment = Alignment(horizontal="center")
         for c in range(1, ncols + 1):
             ws.cell(row=r, column=c).border = border
 
@@ -223,6 +251,8 @@ def column_workbook(actor, school_class, subject, semester: int, *, kind: str, t
     ws.column_dimensions["C"].width = 28
     for j, slot in enumerate(slots, start=4):
         ws.column_dimensions[get_column_letter(j)].width = 50 if slot == "comment" else 9
+    for j in range(4 + len(slots), 4 + len(slots) + len(computed)):
+        ws.column_dimensions[get_column_letter(j)].width = 10 if kind == "score" else 14
     ws.column_dimensions["B"].number_format = "@"
     if kind == "comment":
         dv = DataValidation(type="list", formula1='"Đ,CĐ,V"', allow_blank=True, showErrorMessage=True,
@@ -427,8 +457,8 @@ def read_column_upload(filename: str, data: bytes, *, school_class, subject, sem
             code_col = index
         elif key in ("hovaten", "hoten"):
             name_col = index
-        elif key == "stt":
-            continue
+        elif key == "stt" or key in _COMPUTED_HEADER_KEYS:
+            continue  # the semester and year results are computed, never read back
         else:
             slot = _slot_of_header(text)
             if slot is None or slot not in slots:

@@ -33,6 +33,7 @@ from hocba.rules import (
     ScoreError,
     adjust_learning_level,
     comment_semester_result,
+    comment_year_result,
     evaluate,
     learning_level,
     parse_score,
@@ -40,6 +41,7 @@ from hocba.rules import (
     subject_year_average,
     year_conduct,
 )
+from hocba.rules.subjects import subject_year_average_unrounded
 from hocba.school.models import Enrolment, SchoolClass, Student, Subject, SubjectPlan
 
 from .models import StudentSemester, StudentYear, SubjectRow
@@ -60,6 +62,9 @@ class ColumnResult:
     average: str  # score subject: ĐTBmhk "8,3"; "" when not computable (and always "" for a comment subject)
     result: str  # comment subject: "Đ"/"CĐ"; "" when not computable (and always "" for a score subject)
     warnings: list[str]
+    # Học kì II only: the subject's whole-year result (Điều 9.1) — ĐTBmcn "8,3" of a score subject, "Đ"/"CĐ"
+    # of a comment subject; "" in học kì I and while either semester cannot be computed.
+    year: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +102,7 @@ class SemesterResult:
     value: int | bool | None
     complete: bool  # every required cell is entered (or marked absent)
     warnings: tuple[str, ...] = ()
+    weighted: tuple[int, int] | None = None  # score subject: (ΣĐĐGtx + 2·gk + 3·ck in tenths, ĐĐGtx entered + 5)
 
     def display(self) -> str:
         return display_value(self.value)
@@ -172,7 +178,8 @@ def semester_result(kind: str, tx_required: int, row, *, code: str = "", semeste
         mid, end = (parse_score(v) if v is not None else 0 for v in periodic)
     except ScoreError as exc:  # a stored value the entry would never have accepted
         return SemesterResult(None, False, (*warnings, f"{where}: {exc}"))
-    return SemesterResult(subject_semester_average(tenths, mid, end), complete, tuple(warnings))
+    return SemesterResult(subject_semester_average(tenths, mid, end), complete, tuple(warnings),
+                          (sum(tenths) + 2 * mid + 3 * end, len(tenths) + 5))
 
 
 def semester_learning(subjects: Iterable[tuple[str, str, int | bool | None]],
@@ -337,11 +344,11 @@ def student_result(student: Student, period: str, plans: list[SubjectPlan], rows
                 summer = _summer(evaluated, student_year)
     else:  # the year while something is missing: what can be shown already
         for plan in taken:
-            first, second = per_semester[(plan.subject_id, 1)].value, per_semester[(plan.subject_id, 2)].value
+            first, second = per_semester[(plan.subject_id, 1)], per_semester[(plan.subject_id, 2)]
             if plan.kind == COMMENT:
-                subjects[plan.subject.code] = display_value(second)
-            elif first is not None and second is not None:
-                subjects[plan.subject.code] = display_value(subject_year_average(first, second))
+                subjects[plan.subject.code] = display_value(second.value)
+            else:
+                subjects[plan.subject.code] = display_value(subject_year_result(plan.kind, first, second, options))
         if conducts[1] and conducts[2]:
             conduct = year_conduct(conducts[1], conducts[2])
 
@@ -383,25 +390,48 @@ def _active_enrolments(school_class: SchoolClass):
             .select_related("student").order_by("student__sort_key", "student_id"))
 
 
+def subject_year_result(kind: str, first: SemesterResult, second: SemesterResult,
+                        options: RuleSet = DEFAULT_RULES) -> int | bool | None:
+    """Điều 9.1 for the whole year of one subject from its two semester results, by the rule engine:
+    ĐTBmcn in tenths (``subject_year_average`` of the rounded semester averages, tt22.md §2 [default], or
+    ``subject_year_average_unrounded`` when the rule set says so) or the comment subject's year result
+    (``comment_year_result``); None while either semester is missing."""
+    if first.value is None or second.value is None:
+        return None
+    if kind == COMMENT:
+        return comment_year_result(bool(first.value), bool(second.value))
+    if not options.year_average_from_rounded_semesters and first.weighted and second.weighted:
+        return subject_year_average_unrounded(*first.weighted, *second.weighted)
+    return subject_year_average(first.value, second.value)
+
+
 def column_results(school_class: SchoolClass, subject: Subject, semester: int,
                    options: RuleSet = DEFAULT_RULES) -> dict[int, ColumnResult]:
-    """student_id → the semester result of every active student in one column. Three queries."""
+    """student_id → the semester result of every active student in one column; in học kì II also the
+    subject's year result (ĐTBmcn, or Đ/CĐ), from the same rows of both semesters. Three queries."""
     plan = (SubjectPlan.objects.filter(year_id=school_class.year_id, grade=school_class.grade, subject=subject)
             .select_related("subject").first())
     student_ids = list(Enrolment.objects.filter(school_class=school_class, status__in=ACTIVE_STATUSES)
                        .values_list("student_id", flat=True))
-    rows = {r.student_id: r for r in SubjectRow.objects.filter(
-        year_id=school_class.year_id, subject=subject, semester=semester, student_id__in=student_ids)}
+    semesters = (1, 2) if semester == 2 else (semester,)
+    rows: dict[tuple[int, int], SubjectRow] = {(r.student_id, r.semester): r for r in SubjectRow.objects.filter(
+        year_id=school_class.year_id, subject=subject, semester__in=semesters, student_id__in=student_ids)}
     out: dict[int, ColumnResult] = {}
     for sid in student_ids:
         if plan is None:
             out[sid] = ColumnResult("", "", [])
             continue
-        result = semester_result(plan.kind, plan.regular_assessments, rows.get(sid), code=subject.code,
+        result = semester_result(plan.kind, plan.regular_assessments, rows.get((sid, semester)), code=subject.code,
                                  semester=semester, options=options)
         shown = result.display()
+        year = ""
+        if semester == 2:
+            first = semester_result(plan.kind, plan.regular_assessments, rows.get((sid, 1)), code=subject.code,
+                                    semester=1, options=options)
+            year = display_value(subject_year_result(plan.kind, first, result, options))
         out[sid] = ColumnResult(average=shown if plan.kind != COMMENT else "",
-                                result=shown if plan.kind == COMMENT else "", warnings=list(result.warnings))
+                                result=shown if plan.kind == COMMENT else "", warnings=list(result.warnings),
+                                year=year)
     return out
 
 

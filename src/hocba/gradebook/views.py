@@ -154,10 +154,10 @@ def _when(value) -> str:
 def _result_payload(res) -> dict:
     """A student's semester result in the column; warnings only once there is a result to warn about."""
     if res is None:
-        return {"average": "", "result": "", "shown": "", "warnings": []}
+        return {"average": "", "result": "", "shown": "", "year": "", "warnings": []}
     average, result = display(str(res.average or "")), str(res.result or "")
     shown = average or result
-    return {"average": average, "result": result, "shown": shown,
+    return {"average": average, "result": result, "shown": shown, "year": res.year,
             "warnings": [str(w) for w in (res.warnings or [])] if shown else []}
 
 
@@ -196,6 +196,7 @@ def column_grid(request, class_id: int, subject_code: str, semester: int):
         "col": col, "school_class": col.school_class, "lines": lines, "teachers": teachers, "pending": pending,
         "slot_headers": [(s, excel.slot_header(s)) for s in col.slots], "filled": filled, "total": len(lines),
         "absent_open": absent_open,
+        "show_year": semester == 2,
         "config": {"saveUrl": col.url("gb_column_save"), "kind": col.kind, "editable": col.editable,
                    "correction": col.correction},
     })

@@ -238,6 +238,8 @@
       } else {
         res.removeAttribute("title");
       }
+      var year = grid.querySelector('[data-year-for="' + sid + '"] .gb-year-value');
+      if (year) year.textContent = r.year || "";  // học kì II: ĐTBmcn (or Đ/CĐ) computed by the server
     });
   }
 
