@@ -1,5 +1,6 @@
 """A class page costs the same number of SQL queries for 5 students as for 45: results, column results,
-the API's column and summary, and the selectors over one class or three."""
+the API's column and summary, the selectors over one class or three, the printed book and the học kì II
+grid with its year average."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from hocba.api import actions as api_actions
 from hocba.gradebook import selectors
@@ -71,3 +73,25 @@ def test_selectors_queries_do_not_grow_with_the_classes(gb):
     assert count_queries(lambda: selectors.progress(gb.school, gb.year)) == one_class
     assert count_queries(lambda: selectors.teacher_columns(gb.gvbm, gb.year)) == one_teacher
     assert count_queries(lambda: selectors.corrections_by_page(first, "year")) <= 3
+
+
+@pytest.mark.parametrize("period", ["hk1", "year"])
+def test_print_view_queries_do_not_grow_with_the_class_or_its_pages(small_and_large, gb, period):
+    """The printed book of 45 students (two pages per subject) costs the queries of 5 students (one page)."""
+    small, large = small_and_large
+    principal = Client()
+    principal.force_login(gb.principal)
+    n_small = count_queries(lambda: principal.get(reverse("gb_summary_print", args=[small.pk, period])))
+    n_large = count_queries(lambda: principal.get(reverse("gb_summary_print", args=[large.pk, period])))
+    assert n_small == n_large
+
+
+def test_semester_two_grid_with_the_year_average_queries_do_not_grow_with_the_class(small_and_large, gb):
+    """The học kì II grid reads both semesters for ĐTBmcn without a query per student."""
+    small, large = small_and_large
+    teacher = Client()
+    teacher.force_login(gb.gvbm)
+    assert count_queries(lambda: teacher.get(reverse("gb_column", args=[small.pk, "TO", 2]))) == \
+        count_queries(lambda: teacher.get(reverse("gb_column", args=[large.pk, "TO", 2])))
+    html = teacher.get(reverse("gb_column", args=[large.pk, "TO", 2])).content.decode()
+    assert html.count('class="gb-year-value">8,0<') == 45

@@ -18,7 +18,7 @@ from hocba.school import permissions as school_permissions
 from hocba.school.actions import ActionError
 from hocba.school.models import Enrolment, Student, SubjectPlan, TeachingAssignment
 
-from . import actions, excel, permissions, results, selectors
+from . import actions, excel, permissions, printing, results, selectors
 from .models import ClassSignoff, ColumnSignoff, ConductRemark, StudentSemester, StudentYear
 from .views import SEMESTER_NAMES, action_messages, get_class, load_column, person_name
 
@@ -427,8 +427,10 @@ def class_summary(request, class_id: int, period: str):
 
 @login_required
 def class_summary_print(request, class_id: int, period: str):
+    """The class's book for the period as the form prints it: the subject pages of its semesters, then the
+    summary pages, each with its own corrections line (``printing``)."""
     ctx = _summary_context(request, class_id, period)
-    ctx["corrections"] = selectors.corrections_by_page(ctx["school_class"], period)
+    ctx["pages"] = printing.book_pages(ctx["results"], ctx["lines"], period)
     return render(request, "gradebook/summary_print.html", ctx)
 
 
