@@ -15,7 +15,6 @@ import hashlib
 from pathlib import Path
 
 import pytest
-
 from tests.digitise.conftest import PDF_SCAN, DigitiseWorld
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -5,7 +5,6 @@ student of the current year, and helpers that enter a paper grade-7 year through
 from __future__ import annotations
 
 import pytest
-
 from tests.records.conftest import RecordsWorld
 
 PDF_SCAN = b"%PDF-1.4\n% scan of the paper book, pages 3-4\n" + bytes(range(256)) + b"\n%%EOF\n"

@@ -33,8 +33,8 @@ def test_the_scan_is_stored_with_its_sha256_and_anything_else_is_refused_with_th
 
     with pytest.raises(ActionError) as exc:
         actions.attach_scan(dw.hocvu, d, "ghi-chu.docx", b"PK\x03\x04 not a scan")
-    assert _messages(exc.value) == ["Tệp «ghi-chu.docx» không phải PDF hoặc JPEG; chỉ nhận bản quét dạng PDF "
-                                    "hoặc JPEG."]
+    assert _messages(exc.value) == [("Tệp «ghi-chu.docx» không phải PDF hoặc JPEG; chỉ nhận bản quét dạng PDF "
+                                     "hoặc JPEG.")]
     settings.HOCBA_DIGITISE_SCAN_MAX_BYTES = 1024 * 1024
     with pytest.raises(ActionError) as exc:
         actions.attach_scan(dw.hocvu, d, "to.jpg", b"\xff\xd8\xff" + b"0" * (2 * 1024 * 1024))
@@ -53,8 +53,8 @@ def test_a_bad_cell_is_named_and_nothing_of_the_form_is_saved(dw):
             rows["NV"].pk: {"hk1": "6.5", "hk2": "7", "year": "7", "teacher_name": "Lê Văn A"},
             rows["TO"].pk: {"hk1": "8", "hk2": "8", "year": "11", "teacher_name": "Lê Văn B"},
         })
-    assert _messages(exc.value) == ["Môn Toán, cả năm: «11» không hợp lệ; cần số từ 0 đến 10, tối đa một chữ số "
-                                    "thập phân (M nếu được miễn)."]
+    assert _messages(exc.value) == [("Môn Toán, cả năm: «11» không hợp lệ; cần số từ 0 đến 10, tối đa một chữ số "
+                                     "thập phân (M nếu được miễn).")]
     with pytest.raises(ActionError) as exc:
         actions.update_subjects(dw.hocvu, d, {rows["GDTC"].pk: {"year": "8", "teacher_name": "Lê Văn C"}})
     assert "Môn Giáo dục thể chất, cả năm: «8» không hợp lệ; cần Đ hoặc CĐ" in _messages(exc.value)[0]

@@ -160,8 +160,8 @@ def update_summary(actor, d: Digitisation, data: dict) -> Digitisation:
     d.save()
     after = {f: getattr(d, f) for f in SUMMARY_FIELDS}
     audit("digitise.summary", actor=actor, school=d.school, obj=d,
-          before={k: str(v) for k, v in before.items() if before[k] != after[k]},
-          after={k: str(v) for k, v in after.items() if before[k] != after[k]})
+          before={k: str(v) for k, v in before.items() if v != after[k]},
+          after={k: str(v) for k, v in after.items() if before[k] != v})
     return d
 
 
