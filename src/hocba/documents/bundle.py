@@ -54,8 +54,9 @@ def _base_name(record: HocBaNamHoc) -> str:
     return f"{record.school_year}_lop{record.grade}_{record.record_id}"
 
 
-def export_bundle(years: Sequence[IssuedYear]) -> bytes:
-    """A ZIP of all issued years of one student with ``manifest.json`` (deterministic bytes)."""
+def export_bundle(years: Sequence[IssuedYear], *, extra: dict | None = None) -> bytes:
+    """A ZIP of all issued years of one student with ``manifest.json`` (deterministic bytes). ``extra``: more
+    top-level manifest sections (e.g. ``chuyentruong`` of a transfer package); ``verify_chain`` ignores them."""
     if not years:
         raise ValueError("Không có năm học nào để xuất.")
     parsed = sorted(((from_xml(y.xml), y) for y in years), key=lambda p: p[0].school_year)
@@ -83,6 +84,8 @@ def export_bundle(years: Sequence[IssuedYear]) -> bytes:
                     "hovaten": student.name},
         "years": entries,
         "chain_sha256": chain_digest([e["xml_sha256"] for e in entries]),
+        **{k: v for k, v in (extra or {}).items() if k not in ("format", "version", "hocsinh", "years",
+                                                                 "chain_sha256")},
     }
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:

@@ -604,3 +604,246 @@ def acknowledge_conflict(actor, conflict: SyncConflict, note: str = "") -> SyncC
           extra={"kind": conflict.kind, "key": conflict.key, "field": conflict.field, "local": conflict.local_value,
                  "sector": conflict.sector_value, "resolution": conflict.resolution, "note": note})
     return conflict
+
+
+# --- transfers between schools (chuyển trường) ------------------------------------------------------------
+# The package format and every check live in ``hocba.interop.transfer``; here are the two changes of state:
+# giving a package out (registry + audit) and keeping a received one (files, rows and audit at once).
+
+class TransferRefused(ActionError):
+    """A received package failed a check; ``messages`` lists every reason (Vietnamese). Nothing was saved."""
+
+
+def _transfer_years(student: Student) -> list:
+    """The student's years to hand on, oldest first: every version in force issued in this deployment (any
+    school, same personal number) and every year received from elsewhere that is not also one of those."""
+    from hocba.records.actions import complete_record
+
+    from .models import ReceivedRecord
+
+    issued = complete_record(student)
+    ids = {str(r.record_id) for r in issued}
+    received = []
+    for r in (ReceivedRecord.objects.filter(student__personal_number=student.personal_number)
+              .order_by("school_year", "-version")):
+        if r.record_id not in ids:
+            ids.add(r.record_id)
+            received.append(r)
+    return sorted([*issued, *received], key=lambda r: r.school_year if isinstance(r, ReceivedRecord) else r.year.name)
+
+
+@transaction.atomic
+def export_transfer(actor, student: Student, *, recipient: str = "", purpose: str = "Chuyển trường"):
+    """The student's transfer package (``hocba.interop.transfer``): the signed PDF and XML of every year in
+    force, exactly as issued or received, checked as a chain before it leaves; entered in the registry of every
+    local version it holds and audited."""
+    import hashlib
+
+    from hocba.documents import IssuedYear, export_bundle, verify_chain
+    from hocba.records import storage
+    from hocba.records.actions import FileOut
+    from hocba.records.conf import public_url
+    from hocba.records.models import HocBaRecord, RegistryEntry
+
+    from . import transfer
+
+    transfer.require_transfer(actor, student.school)
+    rows = _transfer_years(student)
+    if not rows:
+        raise ActionError("Học sinh chưa có học bạ nào đã phát hành hoặc đã nhận để chuyển đi.")
+    years, listed = [], []
+    for r in rows:
+        local = isinstance(r, HocBaRecord)
+        pdf = storage.read(r.pdf_file, r.pdf_sha256) if r.pdf_file else None
+        years.append(IssuedYear(storage.read(r.xml_file, r.xml_sha256), pdf))
+        listed.append({"madinhdanhhocba": str(r.record_id), "phienban": r.version,
+                       "namhoc": r.year.name if local else r.school_year,
+                       "matracuu": r.verification_code if local else "",
+                       "truongcap": r.school.code if local else r.source_school_code,
+                       "nguon": "phat_hanh" if local else "da_nhan"})
+    extra = transfer.section(school=student.school, student=student, years=listed,
+                             exported_at=timezone.now().isoformat(timespec="seconds"), deployment=public_url())
+    data = export_bundle(years, extra=extra)
+    chain = verify_chain(data)
+    if not chain.ok:
+        raise ActionError(["Hồ sơ học bạ của học sinh không tạo thành chuỗi hợp lệ, không xuất được:",
+                           *chain.problems])
+    digest = hashlib.sha256(data).hexdigest()
+    now = timezone.now()
+    recipient = recipient or "Trường chuyển đến"
+    RegistryEntry.objects.bulk_create([
+        RegistryEntry(school=r.school, record=r, event=RegistryEntry.EXPORTED, actor=actor,
+                      actor_name=actor.get_username(), at=now, recipient=recipient[:250], purpose=purpose[:500],
+                      file_format="zip", file_sha256=digest, note="Gói chuyển trường")
+        for r in rows if isinstance(r, HocBaRecord)])
+    audit("interop.transfer_export", actor=actor, school=student.school, obj=student,
+          extra={"student": student.personal_number, "sha256": digest, "recipient": recipient, "purpose": purpose,
+                 "years": listed})
+    return FileOut(data, f"chuyen-truong_{student.student_code}.zip", "application/zip")
+
+
+def _identity_problems(school: School, doc_student) -> tuple[Student | None, list[str]]:
+    """The school's student with the package's personal number, checked against the package's identity; or
+    None when the school has no such student yet (the import then creates it)."""
+    from hocba.school.names import normalise_name
+
+    problems = []
+    existing = Student.objects.filter(school=school, personal_number=doc_student.personal_number).first()
+    if existing is not None:
+        if normalise_name(existing.full_name).casefold() != normalise_name(doc_student.name).casefold():
+            problems.append(f"Học sinh có số định danh {doc_student.personal_number} trong trường tên là "
+                            f"«{existing.full_name}», nhưng học bạ trong gói ghi «{doc_student.name}».")
+        if doc_student.birth_date and existing.birth_date != doc_student.birth_date:
+            problems.append(f"Học sinh có số định danh {doc_student.personal_number} trong trường sinh ngày "
+                            f"{existing.birth_date:%d/%m/%Y}, nhưng học bạ trong gói ghi "
+                            f"{doc_student.birth_date:%d/%m/%Y}.")
+        return existing, problems
+    holder = Student.objects.filter(school=school, student_code=doc_student.student_code).first()
+    if holder is not None:
+        problems.append(f"Mã học sinh {doc_student.student_code} của học bạ trong gói đã là mã của học sinh "
+                        f"{holder.full_name} (số định danh {holder.personal_number}) trong trường.")
+    if doc_student.birth_date is None:
+        problems.append("Học bạ trong gói không ghi ngày sinh đầy đủ; hãy thêm học sinh vào danh sách trường "
+                        "trước rồi nhận lại gói.")
+    if doc_student.gender not in ("1", "2"):
+        problems.append("Học bạ trong gói không ghi giới tính; hãy thêm học sinh vào danh sách trường trước rồi "
+                        "nhận lại gói.")
+    return None, problems
+
+
+def _new_student(school: School, s) -> Student:
+    parent = lambda p: (p.name, p.occupation) if p else ("", "")
+    (father, father_job), (mother, mother_job), (guardian, guardian_job) = (
+        parent(s.father), parent(s.mother), parent(s.guardian))
+    return Student.objects.create(
+        school=school, personal_number=s.personal_number, student_code=s.student_code, full_name=s.name,
+        gender=s.gender, birth_date=s.birth_date, birthplace=s.birthplace.detail, hometown=s.hometown.detail,
+        residence=s.residence.detail, ethnicity=s.ethnicity_name, nationality=s.nationality_name,
+        policy_group=s.policy_group, disabled_not_assessed=s.disabled_not_assessed, father_name=father,
+        father_occupation=father_job, mother_name=mother, mother_occupation=mother_job, guardian_name=guardian,
+        guardian_occupation=guardian_job, register_number=s.register_number)
+
+
+def import_transfer(actor, school: School, data: bytes, *, school_class: SchoolClass | None = None, trust=None):
+    """Keeps a transfer package received from another school (this deployment or another one) after every
+    check of ``transfer.check_package`` and the student's identity: the files byte for byte (never re-signed)
+    as ``ReceivedRecord`` rows, the student created when the school does not have them yet (and enrolled as
+    «chuyển đến» in ``school_class`` when given), all in one transaction with its audit event. Any failure
+    raises ``TransferRefused`` with every reason, and nothing is saved."""
+    from hocba.records import storage
+
+    from . import transfer
+    from .models import ReceivedRecord
+
+    transfer.require_transfer(actor, school)
+    if school_class is not None and school_class.school_id != school.pk:
+        raise ActionError({"school_class": f"Lớp {school_class.name} không thuộc {school.name}."})
+    check = transfer.check_package(data, trust)
+    problems = list(check.problems)
+    student = None
+    if check.student is not None:
+        student, found = _identity_problems(school, check.student)
+        problems += found
+    elif not problems:
+        problems.append("Gói không có năm học nào.")
+    ids = [y.record_id for y in check.years]
+    already = sorted(ReceivedRecord.objects.filter(school=school, record_id__in=ids)
+                     .values_list("school_year", flat=True))
+    if already:
+        problems.append("Trường đã nhận học bạ năm học " + ", ".join(already) + " của học sinh này rồi.")
+    if school_class is not None and student is not None and Enrolment.objects.filter(
+            student=student, year=school_class.year).exclude(school_class=school_class).exists():
+        problems.append(f"Học sinh đã được xếp vào một lớp khác trong năm học {school_class.year.name}.")
+    if problems:
+        raise TransferRefused(["Gói học bạ chuyển trường bị từ chối:", *problems])
+
+    stored = []
+    for y in check.years:
+        directory = f"{school.code}/nhan/{y.school_year}/{y.record_id}"
+        xml_rel, xml_sha = storage.write(directory, y.xml, "xml")
+        pdf_rel, pdf_sha = storage.write(directory, y.pdf, "pdf") if y.pdf is not None else ("", "")
+        stored.append((y, xml_rel, xml_sha, pdf_rel, pdf_sha))
+    return _save_transfer(actor, school, school_class, check, student, stored)
+
+
+@transaction.atomic
+def _save_transfer(actor, school, school_class, check, student, stored):
+    from .models import ReceivedRecord, TransferImport
+
+    created_student = student is None
+    if created_student:
+        student = _new_student(school, check.student)
+    if school_class is not None and not Enrolment.objects.filter(student=student, year=school_class.year).exists():
+        Enrolment.objects.create(school=school, student=student, year=school_class.year, school_class=school_class,
+                                 status="transferred_in", status_date=timezone.localdate(),
+                                 other_school=(check.source.get("ten") or "")[:250])
+    source = check.source
+    imported = TransferImport.objects.create(
+        school=school, student=student, package_sha256=check.sha256, source_school_code=source.get("ma", "")[:20],
+        source_school_name=source.get("ten", "")[:250], manifest=check.manifest or {}, imported_at=timezone.now(),
+        imported_by=actor)
+    ReceivedRecord.objects.bulk_create([
+        ReceivedRecord(transfer=imported, school=school, student=student, record_id=y.record_id, version=y.version,
+                       school_year=y.school_year, grade=y.grade, source_school_code=y.school_code[:20],
+                       source_school_name=y.school_name[:250], previous_year_record_id=y.previous_record_id,
+                       previous_year_sha256=y.previous_sha256, pdf_file=pdf_rel, pdf_sha256=pdf_sha,
+                       xml_file=xml_rel, xml_sha256=xml_sha)
+        for y, xml_rel, xml_sha, pdf_rel, pdf_sha in stored])
+    audit("interop.transfer_import", actor=actor, school=school, obj=imported,
+          extra={"student": student.personal_number, "student_created": created_student,
+                 "sha256": check.sha256, "source_school": source,
+                 "class": school_class.name if school_class else None,
+                 "years": [{"record_id": y.record_id, "version": y.version, "school_year": y.school_year,
+                            "xml_sha256": xml_sha, "pdf_sha256": pdf_sha} for y, _, xml_sha, _, pdf_sha in stored],
+                 "files": [{"name": f.name, "valid": f.valid} for f in check.files]})
+    return imported
+
+
+# --- admission export (hồ sơ tuyển sinh) ------------------------------------------------------------------
+
+def admission_year(school: School, year_name: str | None = None) -> SchoolYear:
+    years = SchoolYear.objects.filter(school=school)
+    year = years.filter(name=year_name).first() if year_name else (
+        years.filter(is_current=True).first() or years.order_by("-name").first())
+    if year is None:
+        raise ActionError({"year": f"{school.name} không có năm học {year_name or 'nào'}."})
+    return year
+
+
+def export_admission(actor, school: School, grade: int, *, year_name: str | None = None, full: bool = False,
+                     dry_run: bool = False):
+    """The admission batch of ``school`` for ``grade`` (9, or 5 for a primary school): ``(report, file)``.
+    Every student's records are validated before inclusion (``admission``). A dry run only reports: it
+    writes nothing, not even the registry. A real export enters every local version it gives out in the
+    registry and is audited, in one transaction."""
+    import hashlib
+
+    from hocba.records.actions import FileOut
+    from hocba.records.models import HocBaRecord, RegistryEntry
+
+    from . import admission, transfer
+
+    transfer.require_transfer(actor, school)
+    if grade not in admission.LEVELS:
+        raise ActionError({"grade": "Khối xét tuyển phải là 9 (THCS) hoặc 5 (tiểu học)."})
+    year = admission_year(school, year_name)
+    report = admission.collect(school, grade, year, full=full)
+    if dry_run:
+        return report, None
+    if not report.included:
+        raise ActionError("Không có học sinh nào đủ điều kiện đưa vào hồ sơ tuyển sinh: " + " ".join(report.lines()))
+    now = timezone.now()
+    data = admission.batch(report, created_at=now.isoformat(timespec="seconds"))
+    digest = hashlib.sha256(data).hexdigest()
+    with transaction.atomic():
+        RegistryEntry.objects.bulk_create([
+            RegistryEntry(school=r.school, record=r, event=RegistryEntry.EXPORTED, actor=actor,
+                          actor_name=actor.get_username(), at=now, recipient="Hồ sơ tuyển sinh",
+                          purpose=f"Tuyển sinh sau lớp {grade}, năm học {year.name}", file_format="zip",
+                          file_sha256=digest, note="Hồ sơ tuyển sinh")
+            for s in report.included for r in s.rows if isinstance(r, HocBaRecord)])
+        audit("interop.admission_export", actor=actor, school=school, obj=school,
+              extra={"grade": grade, "year": year.name, "sha256": digest, "full": full,
+                     "included": [s.student.personal_number for s in report.included],
+                     "left_out": {s.student.personal_number: s.problems for s in report.students if not s.included}})
+    return report, FileOut(data, f"tuyen-sinh_{school.code}_khoi{grade}_{year.name}.zip", "application/zip")

@@ -128,3 +128,55 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} {self.record_key} v{self.version}"
+
+
+# --- transfers between schools (chuyển trường) ------------------------------------------------------------
+
+class TransferImport(models.Model):
+    """One transfer package received by a school: who imported it, from which school, its SHA-256 and the
+    manifest as it came. Its years are ``ReceivedRecord`` rows; a refused package leaves no row at all."""
+
+    school = models.ForeignKey("school.School", on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey("school.Student", on_delete=models.PROTECT, related_name="transfer_imports")
+    package_sha256 = models.CharField("SHA-256 gói chuyển trường", max_length=64)
+    source_school_code = models.CharField("mã trường chuyển đi", max_length=20)
+    source_school_name = models.CharField("trường chuyển đi", max_length=250)
+    manifest = models.JSONField()
+    imported_at = models.DateTimeField("nhận lúc")
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["school", "package_sha256"], name="transfer_package_once")]
+        verbose_name = "gói chuyển trường đã nhận"
+
+
+class ReceivedRecord(models.Model):
+    """A học bạ năm học received from another school (in this deployment or another one), kept byte for
+    byte as it was issued there: never re-signed, never changed. The chain continues from it: the next year
+    this school issues links to the last received year (``hocba.records.build.previous_years``)."""
+
+    transfer = models.ForeignKey(TransferImport, on_delete=models.PROTECT, related_name="records")
+    school = models.ForeignKey("school.School", on_delete=models.PROTECT, related_name="+")  # the receiving school
+    student = models.ForeignKey("school.Student", on_delete=models.PROTECT, related_name="received_records")
+    record_id = models.CharField("mã định danh học bạ", max_length=36)
+    version = models.PositiveIntegerField("phiên bản")
+    school_year = models.CharField("năm học", max_length=9)
+    grade = models.PositiveSmallIntegerField("khối")
+    source_school_code = models.CharField("mã trường cấp", max_length=20)
+    source_school_name = models.CharField("trường cấp", max_length=250)
+    previous_year_record_id = models.CharField(max_length=36, blank=True)
+    previous_year_sha256 = models.CharField(max_length=64, blank=True)
+    pdf_file = models.CharField(max_length=255, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    xml_file = models.CharField(max_length=255)
+    xml_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["school_year", "version"]
+        constraints = [models.UniqueConstraint(fields=["school", "record_id"], name="received_record_once")]
+        indexes = [models.Index(fields=["student", "school_year"])]
+        verbose_name = "học bạ nhận từ trường khác"
+
+    def __str__(self) -> str:
+        return f"Học bạ {self.school_year} (lớp {self.grade}) nhận từ {self.source_school_name}"

@@ -169,9 +169,17 @@ def previous_year_name(year_name: str) -> str:
     return f"{start - 1}-{start}"
 
 
-def previous_years(year_name: str, personal_numbers: list[str]) -> dict[str, HocBaRecord]:
-    """Personal number → the version in force of the student's previous year (any school)."""
-    out = {}
+def previous_years(year_name: str, personal_numbers: list[str]) -> dict:
+    """Personal number → the version in force of the student's previous year (any school), or else that year
+    as received from another school in a transfer package (``interop.ReceivedRecord``, same ``record_id``,
+    ``version`` and ``xml_sha256``): the chain continues from the received bytes."""
+    from hocba.interop.models import ReceivedRecord
+
+    out: dict = {}
+    for r in (ReceivedRecord.objects.filter(student__personal_number__in=personal_numbers,
+                                            school_year=previous_year_name(year_name))
+              .select_related("student").order_by("version")):
+        out[r.student.personal_number] = r
     for r in (HocBaRecord.objects.filter(student__personal_number__in=personal_numbers, status=HocBaRecord.ISSUED,
                                          year__name=previous_year_name(year_name))
               .select_related("student").order_by("version")):
