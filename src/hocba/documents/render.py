@@ -332,24 +332,48 @@ def prepare_signature_fields(pdf: bytes, record: HocBaNamHoc) -> bytes:
 
 
 def embedded_xml(pdf: bytes, name: str = XML_ATTACHMENT) -> bytes | None:
-    """The XML twin attached to a học bạ PDF (``None`` if absent). Works on signed files too."""
+    """The XML twin attached to a học bạ PDF (``None`` if absent). Works on signed files too, and on any
+    shape of the ``/EmbeddedFiles`` name tree (a flat ``/Names`` array or ``/Kids`` nodes, as other PDF tools
+    write it)."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     names = reader.root.get("/Names")
     if names is None or "/EmbeddedFiles" not in names:
         return None
-    pending = [names["/EmbeddedFiles"]]
-    while pending:
-        node = pending.pop()
-        if "/Kids" in node:
-            pending.extend(node["/Kids"])
-        entries = node.get("/Names", [])
-        for i in range(0, len(entries), 2):
-            spec = entries[i + 1]
-            if str(entries[i]) == name or str(spec.get("/UF", spec.get("/F", ""))) == name:
-                return spec["/EF"]["/F"].data
+    for key, spec in _name_tree_entries(names["/EmbeddedFiles"]):
+        if key == name or str(spec.get("/UF", spec.get("/F", ""))) == name:
+            return spec["/EF"]["/F"].data
     return None
+
+
+def _name_tree_entries(root, max_depth: int = 32):
+    """(key, value) of every leaf of a PDF name tree (ISO 32000-1 §7.9.6), values dereferenced. ``/Kids``
+    entries are indirect references, so each is resolved before it is read; a node seen twice (a cycle in a
+    hostile file) is skipped and the depth is bounded."""
+    from pyhanko.pdf_utils import generic
+
+    seen: set = set()
+    pending = [(root, 0)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, generic.IndirectObject):
+            if node.reference in seen:
+                continue
+            seen.add(node.reference)
+            node = node.get_object()
+        if not isinstance(node, generic.DictionaryObject) or depth > max_depth:
+            continue
+        entries = node.get("/Names")
+        if isinstance(entries, generic.ArrayObject):
+            for i in range(0, len(entries) - 1, 2):
+                value = entries[i + 1]  # ArrayObject.__getitem__ dereferences
+                if isinstance(value, generic.DictionaryObject):
+                    yield str(entries[i]), value
+        kids = node.get("/Kids")
+        if isinstance(kids, generic.ArrayObject):
+            # raw entries (IndirectObject) so that cycles are recognised by reference; reversed: document order
+            pending.extend((kids.raw_get(i), depth + 1) for i in reversed(range(len(kids))))
 
 
 def twin_matches(pdf: bytes, xml: bytes) -> bool:
