@@ -302,3 +302,15 @@ def test_the_openapi_document_describes_the_portal_endpoints():
     validate(SPEC)
     assert set(SPEC["paths"]["/api/v1/verify"]) == {"post"}
     assert set(SPEC["paths"]["/api/v1/records/{code}/status"]) - {"parameters"} == {"get"}
+
+
+# --- finding the portal -------------------------------------------------------------------------------------
+
+def test_a_visitor_who_is_not_logged_in_finds_the_portal_in_the_header():
+    """A parent or an admissions officer lands on the login or help page: the header links to /xac-thuc/."""
+    from django.urls import reverse
+
+    for url in (reverse("login"), reverse("help_index"), "/xac-thuc/"):
+        html = Client().get(url).content.decode()
+        header = html.split('<header class="topbar">', 1)[1].split("</header>", 1)[0]
+        assert re.search(r'<a href="/xac-thuc/">Xác thực học bạ số</a>', header), url
