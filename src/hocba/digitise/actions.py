@@ -499,7 +499,7 @@ def sign_and_issue(actor, d: Digitisation) -> tuple[int, list[str]]:
 @transaction.atomic
 def note_issued(actor, d: Digitisation) -> Digitisation:
     """Marks the entry issued once its record was issued (by this page's seal or the class page's)."""
-    d = Digitisation.objects.select_for_update().select_related("record", "school").get(pk=d.pk)
+    d = Digitisation.objects.select_for_update(of=("self",)).select_related("record", "school").get(pk=d.pk)
     if d.status == Digitisation.REVIEWED and d.record is not None and d.record.status == HocBaRecord.ISSUED:
         d.status = Digitisation.ISSUED
         d.save(update_fields=["status"])
