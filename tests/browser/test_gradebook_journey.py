@@ -1,6 +1,6 @@
 """The grade book in a real browser, on the demo school: entry by keyboard and paste with live averages and the
 column's confirmation; then the class sign-off (GVCN xác thực → hiệu trưởng ban hành) and an unlock-and-correct
-cycle whose correction is counted on the print view.
+cycle whose correction is counted on the print view; and the học kì II grid's ĐTBmcn following the typing.
 
 In the demo, the GVCN of 9A1 (``gvcn``) also teaches Ngữ văn in 9A1, so one account enters the column and
 confirms the class.
@@ -123,6 +123,9 @@ def _complete_semester_one(cls) -> None:
 
 def test_the_class_is_confirmed_released_then_unlocked_and_corrected_with_the_count_printed(page, live_server, demo,
                                                                                            signin, signout):
+    """The GVCN confirms, the principal releases, an unlock request is approved and the correction is counted
+    on the printed page of its subject; then (same demo, to save a second set-up) the học kì II grid shows
+    ĐTBmcn beside ĐTBmhk as the teacher types."""
     cls = _nine_a1()
     _complete_semester_one(cls)
     page.on("dialog", lambda d: d.accept())
@@ -177,3 +180,18 @@ def test_the_class_is_confirmed_released_then_unlocked_and_corrected_with_the_co
     page.goto(summary + "in/")
     assert page.get_by_text("Trong trang này có 1 điểm được sửa chữa, trong đó môn: Ngữ văn: 1.").is_visible()
     assert page.get_by_role("heading", name="BẢNG TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ GIÁO DỤC – HỌC KÌ I").is_visible()
+
+    # Học kì II (in the same test: the demo and học kì I are already there): typing a student's marks shows
+    # ĐTBmhkII and beside it ĐTBmcn = (ĐTBmhkI 8,3 after the correction + 2 × 9,0) / 3 = 8,8 as soon as the
+    # autosave returns, without reloading the page.
+    page.goto(f"{live_server.url}/lop/{cls.pk}/mon/NV/hk2/")
+    assert page.get_by_role("columnheader", name="ĐTBmcn").is_visible()
+    first = page.locator("#gb-grid tbody tr").first
+    year = first.locator(".gb-year-value")
+    assert year.inner_text() == ""
+    first.locator("input[data-slot=tx1]").click()
+    _paste(page, "9\t9\t9\t9\t9\t9")  # ĐĐGtx1–4, ĐĐGgk, ĐĐGck
+    _wait_saved(page)
+    page.wait_for_function("(el) => el.textContent === '8,8'", arg=year.element_handle())
+    assert first.locator(".gb-res-value").inner_text() == "9,0"
+    assert page.locator("#gb-grid tbody tr").nth(1).locator(".gb-year-value").inner_text() == ""
