@@ -130,7 +130,7 @@ Membership.objects.create(user=u, role="academic_staff", school=s)
 
 
 def test_a_transfer_round_trip_to_another_school_and_another_deployment_keeps_every_signature_valid(
-        rw, other_school, make_user, tmp_path, session_pki):
+        rw, other_school, make_user, tmp_path, session_pki, client):
     """A year issued by school A leaves as a package (registry and audit say so); school B of the same
     deployment and a school of a second deployment (own database, trusting A's root by configuration) both
     keep the files byte for byte, and ``pyhanko sign validate`` still judges every signature of the received
@@ -162,9 +162,18 @@ def test_a_transfer_round_trip_to_another_school_and_another_deployment_keeps_ev
         (str(record.record_id), 1, record.verification_code)]
     assert manifest["years"][0]["pdf_sha256"] == record.pdf_sha256
     assert manifest["years"][0]["xml_sha256"] == record.xml_sha256
-    entry = RegistryEntry.objects.get(record=record, event="exported")
+    # the same export from the record's page, for the principal (a teacher is refused)
+    client.force_login(rw.principal)
+    page = client.get(f"/hoc-ba-so/{record.record_id}/")
+    assert b'id="transfer-export"' in page.content
+    response = client.post(f"/hoc-sinh/{student.pk}/chuyen-truong/", {"recipient": other_school.name})
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert json.loads(zipfile.ZipFile(io.BytesIO(response.content)).read("manifest.json"))["years"] == manifest["years"]
+    client.force_login(rw.gv1)
+    assert client.post(f"/hoc-sinh/{student.pk}/chuyen-truong/").status_code == 403
+    entry = RegistryEntry.objects.filter(record=record, event="exported").earliest("id")
     assert entry.file_sha256 == hashlib.sha256(data).hexdigest() and entry.recipient == other_school.name
-    assert AuditEvent.objects.filter(action="interop.transfer_export").count() == 1
+    assert AuditEvent.objects.filter(action="interop.transfer_export").count() == 2
 
     # school B, same deployment: kept byte for byte, the student created there, audited
     clerk = make_user("hocvu.b", "academic_staff", other_school, staff=False)
@@ -306,7 +315,7 @@ def test_only_leadership_and_academic_staff_transfer_records(rw, grade8):
         actions.export_transfer(rw.gv1, student)
 
 
-def test_the_admission_dry_run_lists_a_student_without_an_issued_record_and_writes_nothing(rw, tmp_path):
+def test_the_admission_dry_run_lists_a_student_without_an_issued_record_and_writes_nothing(rw, tmp_path, client):
     """``hocba admission export --dry-run`` counts the grade-9 students and names each one that has no issued
     học bạ of the year, with the reason; no file, no registry entry, no audit event."""
     from django.core.management import call_command
@@ -326,3 +335,35 @@ def test_the_admission_dry_run_lists_a_student_without_an_issued_record_and_writ
         assert f"Thiếu: {name} (lớp 9A3" in text and "chưa có học bạ năm học 2024-2025 đã phát hành" in text
     assert "Chạy thử: không ghi tệp nào." in text
     assert not target.exists() and AuditEvent.objects.count() == events and not RegistryEntry.objects.exists()
+    client.force_login(rw.principal)
+    page = client.get(f"/truong/{rw.school.pk}/tuyen-sinh/").content.decode()
+    assert f"Thiếu: {names[0]} (lớp 9A3" in page
+
+
+def test_the_upload_page_keeps_a_valid_package_and_shows_every_reason_for_a_bad_one(rw, grade8, client, settings):
+    """Academic staff upload a package on the school's page: a valid one is kept and named; a bad one is
+    refused with its reasons (HTTP 400); a file above the size limit is refused before it is read; a teacher
+    may not open the page."""
+    from hocba.interop.models import ReceivedRecord
+
+    clerk = rw.make_user("hocvu", "academic_staff", rw.school, staff=False)
+    url = f"/truong/{rw.school.pk}/chuyen-truong/"
+    client.force_login(rw.gv1)
+    assert client.get(url).status_code == 403
+    client.force_login(clerk)
+    bad = io.BytesIO(grade8.package[:-10])
+    bad.name = "goi.zip"
+    response = client.post(url, {"package": bad})
+    assert response.status_code == 400 and b'id="transfer-refused"' in response.content
+    assert "Tệp không phải gói học bạ chuyển trường (ZIP) hợp lệ." in response.content.decode()
+    settings.HOCBA_TRANSFER_MAX_BYTES = 1000
+    big = io.BytesIO(grade8.package)
+    big.name = "goi.zip"
+    assert "Tệp quá lớn" in client.post(url, {"package": big}).content.decode()
+    settings.HOCBA_TRANSFER_MAX_BYTES = None
+    good = io.BytesIO(grade8.package)
+    good.name = "goi.zip"
+    response = client.post(url, {"package": good})
+    assert response.status_code == 200, response.content.decode()[-2000:]
+    assert "Đã nhận học bạ của Đặng Thị Ngọc Ánh" in response.content.decode()
+    assert ReceivedRecord.objects.get().record_id == grade8.record.record_id
