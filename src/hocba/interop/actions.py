@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
@@ -763,7 +763,11 @@ def import_transfer(actor, school: School, data: bytes, *, school_class: SchoolC
         xml_rel, xml_sha = storage.write(directory, y.xml, "xml")
         pdf_rel, pdf_sha = storage.write(directory, y.pdf, "pdf") if y.pdf is not None else ("", "")
         stored.append((y, xml_rel, xml_sha, pdf_rel, pdf_sha))
-    return _save_transfer(actor, school, school_class, check, student, stored)
+    try:
+        return _save_transfer(actor, school, school_class, check, student, stored)
+    except IntegrityError as exc:  # the same package (or student) saved by someone else meanwhile
+        raise TransferRefused(["Gói học bạ chuyển trường bị từ chối:",
+                               "Gói này hoặc học sinh này vừa được nhận bởi người khác; hãy tải lại trang."]) from exc
 
 
 @transaction.atomic
