@@ -19,8 +19,10 @@ The order is what makes a refusal safe:
    after dropping the empty instance's tables (which hold no data: step 3).
 6. **Put the documents in place** with one directory rename.
 7. **Migrate forward** if the archive came from an older hocba, then **verify the audit chains** (the logic
-   of ``hocba audit verify``) and compare their heads with the ones the backup recorded, and note the
-   restore in the deployment's audit chain.
+   of ``hocba audit verify``, signed checkpoints included) and compare their heads with the ones the backup
+   recorded, **re-validate every stored học bạ document** (``documents.verify_documents``: hashes against the
+   records and the registry, and every signature of each issued PDF and XML; ``documents="hash"`` or
+   ``"none"`` to do less), and note the restore in the deployment's audit chain.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from django.apps import apps
@@ -44,6 +47,7 @@ from hocba.audit.chain import ChainReport
 
 from .archive import DOCUMENTS_PREFIX, ENGINE_NAMES, ArchiveError, VerifiedArchive, verify_archive
 from .backup import documents_dir, engine, pg_command_env
+from .documents import DocumentsReport, verify_documents
 
 # Rows the migrations themselves create: an instance holding only these is empty.
 REFERENCE_MODELS = {"school.subject"}  # the national subject catalogue (migration school.0002)
@@ -62,10 +66,11 @@ class RestoreReport:
     migrations_applied: tuple[str, ...]
     audit: ChainReport
     heads_match: bool
+    documents_check: DocumentsReport | None = None
 
     @property
     def ok(self) -> bool:
-        return self.audit.ok and self.heads_match
+        return self.audit.ok and self.heads_match and (self.documents_check is None or self.documents_check.ok)
 
 
 def _local(iso: str | None) -> str:
@@ -202,7 +207,10 @@ def _pending_migrations() -> list[str]:
     return [f"{m.app_label}.{m.name}" for m, backwards in plan if not backwards]
 
 
-def restore_backup(path: Path) -> RestoreReport:
+def restore_backup(path: Path, *, documents: str = "full",
+                   progress: Callable[[int, int], None] | None = None) -> RestoreReport:
+    """Restores ``path`` (see the module docstring); ``documents`` is how the restored học bạ documents are
+    re-validated ("full", "hash" or "none"), ``progress(done, total)`` is called as they are."""
     archive = check_archive(path)
     _check_fits(archive)
     try:
@@ -244,8 +252,9 @@ def restore_backup(path: Path) -> RestoreReport:
 
     audit = verify_audit()
     heads = {str(h.scope): {"seq": h.seq, "hash": h.hash} for h in AuditChainHead.objects.order_by("scope")}
+    checked = verify_documents(documents, progress=progress)
     report = RestoreReport(archive, len(archive.documents), doc_bytes, tuple(pending), audit,
-                           heads == archive.manifest.get("audit_heads"))
+                           heads == archive.manifest.get("audit_heads"), checked)
     _record_restore(report)
     return report
 
@@ -260,4 +269,8 @@ def _record_restore(report: RestoreReport) -> None:
                extra={"path": str(report.archive.path), "manifest_sha256": report.archive.manifest_sha256,
                       "created_at": m.get("created_at"), "app_version": m.get("app_version"),
                       "documents": report.documents, "migrations_applied": list(report.migrations_applied),
-                      "audit_ok": report.audit.ok, "heads_match": report.heads_match})
+                      "audit_ok": report.audit.ok, "heads_match": report.heads_match,
+                      "documents_check": {"mode": report.documents_check.mode,
+                                          "records": report.documents_check.records,
+                                          "validated": report.documents_check.validated,
+                                          "problems": len(report.documents_check.problems)}})
