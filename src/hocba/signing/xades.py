@@ -208,12 +208,31 @@ def _broken(sig_id: str, message: str, cert=None) -> SignatureReport:
                            covers="—", problems=(message,))
 
 
-def _validate_one(root, sig, later: list, trust: TrustConfig, id_attribute: str) -> SignatureReport:
+class _Shared:
+    """What the signatures of one document share: a certificate registry and a trust manager, so that each
+    signature's validation contexts do not re-hash every certificate name again."""
+
+    def __init__(self, trust: TrustConfig):
+        from pyhanko_certvalidator.registry import CertificateRegistry, SimpleTrustManager
+
+        self.registry = CertificateRegistry.build(list(trust.intermediates))
+        self.trust_manager = SimpleTrustManager.build(trust_roots=list(trust.anchors))
+
+    def context(self, certs, **kwargs):
+        from pyhanko_certvalidator import ValidationContext
+
+        self.registry.register_multiple(certs)
+        return ValidationContext(certificate_registry=self.registry, trust_manager=self.trust_manager, **kwargs)
+
+
+def _validate_one(root, sig, later: list, trust: TrustConfig, id_attribute: str,
+                  shared: _Shared | None = None) -> SignatureReport:
     from signxml import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
     from signxml.xades import XAdESVerifier
 
     from .validate import cert_subject_fields
 
+    shared = shared or _Shared(trust)
     sig_id = sig.get("Id") or "(không có Id)"
     certs = [asn1_x509.Certificate.load(base64.b64decode("".join(e.text.split())))
              for e in sig.findall("ds:KeyInfo/ds:X509Data/ds:X509Certificate", NS)]
@@ -263,10 +282,20 @@ def _validate_one(root, sig, later: list, trust: TrustConfig, id_attribute: str)
         except ValueError:
             warnings.append("Thời điểm ký khai báo không đúng định dạng.")
 
-    # RFC 3161 signature timestamp over the canonicalised SignatureValue
+    embedded_ocsps = [asn1_ocsp.OCSPResponse.load(base64.b64decode("".join(e.text.split())))
+                      for e in sig.findall(".//xades:RevocationValues/xades:OCSPValues/xades:EncapsulatedOCSPValue",
+                                           NS) if e.text]
+    embedded_crls = [base64.b64decode("".join(e.text.split()))
+                     for e in sig.findall(".//xades:RevocationValues/xades:CRLValues/xades:EncapsulatedCRLValue", NS)
+                     if e.text]
+
+    # RFC 3161 signature timestamp over the canonicalised SignatureValue: the TSA's chain with the revocation
+    # values embedded in the signature (soft-fail, never the network: the portal must not make outgoing
+    # requests per uploaded file)
     timestamp, ts_valid = None, None
     ets = sig.find(".//xades:UnsignedSignatureProperties/xades:SignatureTimeStamp/xades:EncapsulatedTimeStamp", NS)
-    vc_ts = trust.validation_context(revocation_mode="soft-fail", other_certs=certs)
+    vc_ts = shared.context(certs, ocsps=embedded_ocsps, crls=embedded_crls, allow_fetching=False,
+                           revocation_mode="soft-fail")
     if ets is not None and ets.text:
         from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 
@@ -289,12 +318,6 @@ def _validate_one(root, sig, later: list, trust: TrustConfig, id_attribute: str)
 
     # certificate chain and revocation at the signing time
     moment = timestamp if ts_valid else (signing_time or dt.datetime.now(dt.UTC))
-    embedded_ocsps = [asn1_ocsp.OCSPResponse.load(base64.b64decode("".join(e.text.split())))
-                      for e in sig.findall(".//xades:RevocationValues/xades:OCSPValues/xades:EncapsulatedOCSPValue",
-                                           NS) if e.text]
-    embedded_crls = [base64.b64decode("".join(e.text.split()))
-                     for e in sig.findall(".//xades:RevocationValues/xades:CRLValues/xades:EncapsulatedCRLValue", NS)
-                     if e.text]
     from pyhanko_certvalidator import CertificateValidator, ValidationContext
     from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, RevokedError
 
@@ -304,16 +327,20 @@ def _validate_one(root, sig, later: list, trust: TrustConfig, id_attribute: str)
 
     base = {"trust_roots": list(trust.anchors), "other_certs": list(trust.intermediates) + certs[1:]}
     trusted, revocation, source, revoked_at = False, "unknown", None, None
-    attempts = [("embedded", ValidationContext(**base, ocsps=embedded_ocsps, crls=embedded_crls, allow_fetching=False,
-                                               revocation_mode="hard-fail", moment=moment))]
+    # contexts built when tried: embedded revocation values first (shared registry: no network), then online
+    # if allowed, then without revocation data
+    attempts = [("embedded", lambda: shared.context(certs[1:], ocsps=embedded_ocsps, crls=embedded_crls,
+                                                    allow_fetching=False, revocation_mode="hard-fail",
+                                                    moment=moment))]
     if trust.allow_fetching:
-        attempts.append(("online", ValidationContext(**base, allow_fetching=True, revocation_mode="hard-fail")))
-    attempts.append((None, ValidationContext(**base, allow_fetching=False, revocation_mode="soft-fail",
-                                             moment=moment)))
+        attempts.append(("online", lambda: ValidationContext(**base, allow_fetching=True,
+                                                             revocation_mode="hard-fail")))
+    attempts.append((None, lambda: ValidationContext(**base, allow_fetching=False, revocation_mode="soft-fail",
+                                                     moment=moment)))
     last_error = None
-    for src, vc in attempts:
+    for src, make_vc in attempts:
         try:
-            run(vc)
+            run(make_vc())
             trusted, source = True, src
             revocation = "good" if src else "unknown"
             break
@@ -366,5 +393,6 @@ def validate_xml(data: bytes, trust: TrustConfig, *, id_attribute: str = "Id") -
     except XmlRejected as e:
         return DocumentReport("xml", (), anchors, problems=(str(e),))
     sigs = root.xpath("//ds:Signature", namespaces=NS)
-    reports = [_validate_one(root, s, sigs[i + 1:], trust, id_attribute) for i, s in enumerate(sigs)]
+    shared = _Shared(trust)
+    reports = [_validate_one(root, s, sigs[i + 1:], trust, id_attribute, shared) for i, s in enumerate(sigs)]
     return DocumentReport("xml", tuple(reports), anchors)
