@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -107,3 +108,64 @@ def instances(tmp_path_factory):
     yield made
     if made.postgres:
         made.drop_all()
+
+
+# --- instances with học bạ (the session's demo PKI signs: tests/pki_support.py) --------------------------
+
+SEAL_STUDENTS = 2  # records in the seal batch of the crash test and the restore test
+SEAL_ENV = {"HOCBA_SIGNING_CHUNK": "1", "HOCBA_RECORDS_VALIDATION": "none"}  # one commit per record
+
+
+def with_pki(instance: Instance, pki) -> Instance:
+    """The instance signs and validates with the session's demo PKI (served by this test process)."""
+    (instance.var_dir / "pki").symlink_to(pki.root, target_is_directory=True)
+    return instance
+
+
+def copy_instance(instances: Instances, template: Instance, label: str, pki) -> Instance:
+    """A copy of ``template``: its database, its documents, the same PKI."""
+    instance = instances.new(label, template=template)
+    if template.documents.exists():
+        shutil.copytree(template.documents, instance.documents)
+    return with_pki(instance, pki)
+
+
+@pytest.fixture(scope="session")
+def records_template(instances, session_pki) -> Instance:
+    """A class of ``SEAL_STUDENTS`` whose học bạ every teacher, the GVCN and the principal have signed: the
+    seal (which issues) is next."""
+    template = with_pki(instances.new("records"), session_pki)
+    template.worker("records-setup", {"students": SEAL_STUDENTS})
+    return template
+
+
+@pytest.fixture(scope="session")
+def records_copy(instances, records_template, session_pki):
+    """``records_copy(label)``: a fresh copy of ``records_template`` (database, documents, PKI)."""
+    return lambda label: copy_instance(instances, records_template, label, session_pki)
+
+
+@pytest.fixture(scope="session")
+def sealed_records(records_copy, tmp_path_factory):
+    """A copy of ``records_template`` whose seal batch ran to the end (every record issued, the audit chain
+    checkpointed), and the seconds from the batch's start to its end. Read-only for its users."""
+
+    instance = records_copy("sealed")
+    markers = tmp_path_factory.mktemp("sealed-markers")
+    process = instance.start_worker("records-seal", {}, HOCBA_TEST_MARKERS=str(markers), **SEAL_ENV)
+    _out, err = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 0, err[-3000:]
+    return instance, (markers / "done").stat().st_mtime - (markers / "tx-start").stat().st_mtime
+
+
+@pytest.fixture(scope="session")
+def pki_instance(instances, session_pki):
+    """``pki_instance(label)``: a new, empty instance that trusts the session's demo PKI; ``pki_instance(label,
+    template)``: a copy of ``template`` (database and documents) with it."""
+
+    def make(label: str, template: Instance | None = None) -> Instance:
+        if template is not None:
+            return copy_instance(instances, template, label, session_pki)
+        return with_pki(instances.new(label), session_pki)
+
+    return make

@@ -12,11 +12,18 @@ killed with SIGKILL.
     backup-paused    {"out": PATH}                 -> hocba backup, pausing once the database is archived
     write-loop       {"stop", "progress", "index", "writers", "seed"} -> save cells until the stop file exists
     consistency      {}                            -> the grade book's invariants and audit/data agreement
+    records-setup    {"students": N, "seal": BOOL} -> a class's học bạ generated and signed up to the leader (the
+                                                      session PKI at $HOCBA_VAR_DIR/pki), and with "seal" issued
+    records-seal     {}                            -> the seal batch (issue), in chunks of $HOCBA_SIGNING_CHUNK
+    records-resume   {}                            -> run the seal batch a killed process left on again
+    records-state    {}                            -> each record's status, steps, registry, files and signatures
 
 Test hooks, set by the tests in this process only (no product code reads them): with HOCBA_TEST_MARKERS=DIR
 the import and the upload touch DIR/tx-start when their transaction begins and DIR/in-tx once every row is
 written but before the commit; HOCBA_TEST_PAUSE_IN_TX=SECONDS then sleeps there, so that a test can kill the
-process inside the transaction for certain.
+process inside the transaction for certain. The seal batch touches DIR/tx-start when it starts signing,
+DIR/in-tx inside the first chunk's transaction (records switched, not yet committed) and, with
+HOCBA_TEST_PAUSE_AFTER_CHUNK=SECONDS, DIR/chunk-committed after the first chunk commits, then sleeps.
 """
 
 from __future__ import annotations
@@ -315,9 +322,201 @@ def consistency(_spec: dict) -> dict:
             "audit_matches_data": from_audit == from_data}
 
 
+# --- học bạ: a signing batch (the seal, which issues) ---------------------------------------------------
+
+RECORDS_PEOPLE = (("hieutruong", "principal", "HT"), ("gvcn", "teacher", "GV"), ("gvtoan", "teacher", "GV"),
+                  ("gvhoa", "teacher", "GV"))
+PERSON_OF = {"hieutruong": "hieutruong", "gvcn": "gv.van", "gvtoan": "gv.toan", "gvhoa": "gv.hoa"}
+SUBJECTS = ("TO", "NV", "GDTC", "HDTN")  # scores (gvtoan), a comment subject (gvhoa), HĐTN (the GVCN)
+
+
+def _identity(school, staff, person: str, kind: str = "personal"):
+    from django.utils import timezone
+
+    from hocba.identities.certificates import inspect
+    from hocba.identities.models import SigningIdentity
+    from hocba.identities.service import demo_pki
+
+    pki = demo_pki()
+    info = inspect(pki.cert_path(person).read_bytes())
+    return SigningIdentity.objects.create(
+        school=school, staff=staff, kind=kind, backend="server_pkcs12", certificate=info.der,
+        chain_pem=pki.cert_path("interm").read_text(), subject_cn=info.common_name,
+        subject_serial_number=info.serial_number_attr, issuer=info.issuer, serial=info.serial_hex,
+        fingerprint=info.fingerprint, not_before=info.not_before, not_after=info.not_after,
+        params={"path": f"p12/{person}.p12"}, registered_at=timezone.now())
+
+
+def _run_kind(kind: str, username: str) -> None:
+    from django.contrib.auth.models import User
+
+    from hocba.records import actions, workflow
+    from hocba.school.models import School
+
+    batch = actions.start_signing(User.objects.get(username=username), School.objects.get(), kind)
+    assert batch is not None, kind
+    batch = workflow.run_batch(batch)
+    assert batch.state == "finished", (kind, batch.error)
+
+
+def records_setup(spec: dict) -> dict:
+    """A class of ``students`` whose học bạ are generated and signed by every teacher, the GVCN and the
+    principal (the seal's batch prepared, not run); with ``seal`` the seal runs too (issued)."""
+    from django.contrib.auth.models import User
+
+    from hocba.identities.service import demo_pki
+    from hocba.records import actions
+    from hocba.records.demo import write_gradebook
+    from hocba.school.models import (
+        Enrolment,
+        Membership,
+        SchoolClass,
+        Staff,
+        Student,
+        SubjectPlan,
+        TeachingAssignment,
+    )
+
+    school, year, _admin = _school_world()
+    people = {}
+    for n, (username, role, position) in enumerate(RECORDS_PEOPLE):
+        who = next(p for p in demo_pki().people if p.username == PERSON_OF[username])
+        user = User.objects.create_user(username, password="x")
+        Membership.objects.create(user=user, role=role, school=school)
+        staff = Staff.objects.create(school=school, user=user, staff_code=f"CB{n:03d}", full_name=who.full_name,
+                                     personal_number=who.personal_number, gender="2", position=position)
+        _identity(school, staff, who.username)
+        people[username] = staff
+    _identity(school, None, "condau", kind="seal")
+    cls = SchoolClass.objects.create(school=school, year=year, grade=9, name="9A1", homeroom_teacher=people["gvcn"])
+    for i in range(spec["students"]):
+        student = Student.objects.create(
+            school=school, personal_number=f"079310{i:06d}", student_code=f"HS9{i:03d}",
+            full_name=f"Trần Thị Bền {i}", gender="2", birth_date=dt.date(2010, 3, 1 + i),
+            birthplace="Thành phố Hồ Chí Minh", hometown="Tỉnh Nam Định", residence="12 Lê Lợi, TP HCM",
+            father_name="Trần Văn Cha", mother_name="Lê Thị Mẹ")
+        Enrolment.objects.create(school=school, student=student, year=year, school_class=cls)
+    # Three subjects instead of the full plan: the seal's batch is what the tests kill, and each subject is a
+    # signature field every record carries through every earlier batch (the set-up's cost).
+    SubjectPlan.objects.filter(year=year, grade=9).exclude(subject__code__in=spec.get("subjects", SUBJECTS)).delete()
+    assignments = []
+    for plan in SubjectPlan.objects.filter(year=year, grade=9, elective=False).select_related("subject"):
+        teacher = (people["gvcn"] if plan.subject.code == "HDTN" else
+                   people["gvtoan"] if plan.kind == "score" else people["gvhoa"])
+        assignments += [TeachingAssignment(school=school, school_class=cls, subject=plan.subject, semester=n,
+                                           teacher=teacher) for n in (1, 2)]
+    TeachingAssignment.objects.bulk_create(assignments)
+    write_gradebook(cls)
+    made = actions.generate_class(User.objects.get(username="hieutruong"), cls)
+    assert len(made.created) == spec["students"], made.not_ready
+    for kind, username in (("gvbm", "gvtoan"), ("gvbm", "gvhoa"), ("gvbm", "gvcn"), ("gvcn", "gvcn"),
+                           ("leader", "hieutruong")):
+        _run_kind(kind, username)
+    if spec.get("seal"):
+        _run_kind("seal", "hieutruong")
+    return {"records": len(made.created)}
+
+
+def records_seal(_spec: dict) -> dict:
+    from django.contrib.auth.models import User
+
+    from hocba.records import actions, workflow
+    from hocba.school.models import School
+
+    run_records, commit, issue = workflow._run_records, workflow._commit, workflow._issue
+    chunks = []
+
+    def hooked_run_records(*args, **kwargs):
+        _marker("tx-start")  # the batch begins to sign (the window the random kills aim at)
+        return run_records(*args, **kwargs)
+
+    def hooked_issue(*args, **kwargs):
+        issue(*args, **kwargs)
+        if not chunks:
+            _pause()  # inside the first chunk's transaction: records switched and issued, not committed
+
+    def hooked_commit(*args, **kwargs):
+        stale = commit(*args, **kwargs)
+        chunks.append(1)
+        if len(chunks) == 1 and os.environ.get("HOCBA_TEST_PAUSE_AFTER_CHUNK"):
+            _marker("chunk-committed")
+            time.sleep(float(os.environ["HOCBA_TEST_PAUSE_AFTER_CHUNK"]))
+        return stale
+
+    workflow._run_records, workflow._commit, workflow._issue = hooked_run_records, hooked_commit, hooked_issue
+    batch = actions.start_signing(User.objects.get(username="hieutruong"), School.objects.get(), "seal")
+    batch = workflow.run_batch(batch)
+    _marker("done")
+    return {"state": batch.state, "done": batch.done, "error": batch.error}
+
+
+def records_resume(_spec: dict) -> dict:
+    """What the principal does after the crash (``Chạy tiếp``), without waiting for the batch to go stale."""
+    from django.utils import timezone
+
+    from hocba.records import workflow
+    from hocba.records.models import SigningBatch
+
+    batch = SigningBatch.objects.get(kind="seal")
+    # the killed process left it "running"; ten minutes later it is stale (time passes, nothing else changes)
+    SigningBatch.objects.filter(pk=batch.pk, state=SigningBatch.RUNNING).update(
+        heartbeat_at=timezone.now() - workflow.STALE_AFTER - dt.timedelta(seconds=1))
+    assert workflow.stale_batches().filter(pk=batch.pk).exists()
+    removed = workflow.remove_orphans()  # the outputs the killed chunk wrote but never committed
+    batch = workflow.resume_batch(batch)
+    return {"state": batch.state, "done": batch.done, "error": batch.error, "orphans_removed_before": removed}
+
+
+def records_state(_spec: dict) -> dict:
+    """Each record as the files and the database say it is."""
+    from lxml import etree
+
+    from hocba.audit.models import AuditCheckpoint, AuditEvent
+    from hocba.records import storage, workflow
+    from hocba.records.models import HocBaRecord, RegistryEntry, SignatureStep, SigningBatch, SigningBatchItem
+    from hocba.signing.pades import signature_fields
+
+    out = []
+    for record in HocBaRecord.objects.order_by("pk"):
+        steps = {s.field_name: s for s in SignatureStep.objects.filter(record=record)}
+        files_ok = True
+        try:
+            pdf = storage.read(record.pdf_file, record.pdf_sha256)
+            xml = storage.read(record.xml_file, record.xml_sha256)
+        except storage.StoredFileError:
+            files_ok, pdf, xml = False, b"", b""
+        fields = signature_fields(pdf) if pdf else {}
+        xml_ids = ({e.get("Id") for e in etree.fromstring(xml).findall("{http://www.w3.org/2000/09/xmldsig#}Signature")}
+                   if xml else set())
+        seal = next(s for s in steps.values() if s.kind == "seal")
+        items = list(SigningBatchItem.objects.filter(record=record, batch__kind="seal").values_list("state", flat=True))
+        out.append({
+            "status": record.status, "files_ok": files_ok, "issued_at": record.issued_at is not None,
+            "seal_step": seal.state, "unsigned_steps": sorted(n for n, s in steps.items() if s.state != "signed"),
+            "pdf_unsigned": sorted(n for n, signed in fields.items() if not signed),
+            "pdf_fields": sorted(fields), "xml_missing": sorted(s.signature_id for s in steps.values()
+                                                                 if s.signature_id not in xml_ids),
+            "issued_entries": list(RegistryEntry.objects.filter(record=record, event="issued")
+                                   .values_list("file_sha256", flat=True)),
+            "xml_sha256": record.xml_sha256, "seal_items": items,
+        })
+    issue_events = AuditEvent.objects.filter(action="records.issue")
+    issued_in_events = sorted(r for e in issue_events for r in e.extra["records"])
+    last_issue = issue_events.order_by("-seq").first()
+    return {"records": out, "audit": _audit_ok(), "orphans": len(workflow.orphan_files()),
+            "issued_in_events": issued_in_events,
+            "issued_ids": sorted(str(r) for r in HocBaRecord.objects.filter(status="issued")
+                                 .values_list("record_id", flat=True)),
+            "batch": list(SigningBatch.objects.filter(kind="seal").values_list("state", flat=True)),
+            "checkpoint_after_last_issue": bool(last_issue and AuditCheckpoint.objects.filter(
+                scope=last_issue.scope, seq__gte=last_issue.seq).exists())}
+
+
 COMMANDS = {"roster-setup": roster_setup, "roster-import": roster_import, "roster-state": roster_state,
             "column-setup": column_setup, "column-upload": column_upload, "column-state": column_state,
-            "backup-paused": backup_paused, "write-loop": write_loop, "consistency": consistency}
+            "backup-paused": backup_paused, "write-loop": write_loop, "consistency": consistency,
+            "records-setup": records_setup, "records-seal": records_seal, "records-resume": records_resume,
+            "records-state": records_state}
 
 
 def main(argv: list[str]) -> None:

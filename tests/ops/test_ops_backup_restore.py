@@ -272,3 +272,36 @@ def test_a_backup_killed_half_way_leaves_nothing_that_looks_like_a_backup(source
     assert len(partial) == 1 and partial[0].stat().st_size > 0
     done = instance.hocba("restore", "--check-only", str(partial[0]))
     assert done.returncode == 1 and "Tệp sao lưu không đầy đủ" in done.stderr, done.stderr
+
+
+# --- the issued học bạ of a restored instance --------------------------------------------------------------
+
+def test_a_restore_revalidates_every_issued_document_and_names_a_corrupted_one(sealed_records, pki_instance):
+    """After a restore every issued học bạ is checked again — its files against the record and the registry,
+    every signature of its PDF and XML — with a progress line, and the audit chain with its signed
+    checkpoint verifies; a stored document damaged before the backup is named and the restore exits 1."""
+    source, _ = sealed_records
+    good = source.var_dir / "hoc-ba.tar"
+    assert source.hocba("backup", str(good)).returncode == 0
+    target = pki_instance("restored-records")
+    done = target.hocba("restore", str(good))
+    assert done.returncode == 0, done.stderr
+    assert "Đang kiểm tra học bạ số: 2/2" in done.stdout
+    assert ("Kiểm tra học bạ số (mã băm, sổ đăng ký và chữ ký số): 2 phiên bản, 4 tệp, 2 học bạ đã phát hành "
+            "được kiểm tra chữ ký, 0 lỗi") in done.stdout, done.stdout
+    verify = target.hocba("audit", "verify")
+    assert verify.returncode == 0 and "chữ ký số hợp lệ" in verify.stdout, verify.stderr
+    assert " 0 điểm niêm phong" not in verify.stdout  # the seal's batch checkpointed the chain
+
+    damaged = pki_instance("damaged-records", source)
+    pdf = min(damaged.documents.rglob("*.pdf"))
+    data = bytearray(pdf.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    pdf.write_bytes(bytes(data))
+    archive = damaged.var_dir / "hoc-ba-hong.tar"
+    assert damaged.hocba("backup", str(archive)).returncode == 0
+    target = pki_instance("restored-damaged")
+    done = target.hocba("restore", "--documents", "hash", str(archive))
+    assert done.returncode == 1
+    assert "1 lỗi" in done.stdout and "LỖI học bạ: Học bạ" in done.stderr, (done.stdout, done.stderr)
+    assert pdf.name in done.stderr and "không khớp mã băm" in done.stderr

@@ -8,6 +8,9 @@ Each round copies a prepared instance, starts the write in a subprocess (``ops_w
 - at random moments once the transaction has begun, and at random moments from the start of the process;
 - and once not at all, to see the "after" state and time the write.
 
+The same is done to a batch of signatures (the school's seal over a class's học bạ, which issues them), also
+killed between two committed chunks, and resumed afterwards.
+
 Then a fresh process opens the database (SQLite recovers from its WAL; PostgreSQL has rolled the killed
 session back) and the state is checked.
 """
@@ -22,6 +25,8 @@ import time
 import pytest
 
 SEED = random.randrange(1_000_000)
+SEAL_STUDENTS = 2  # tests/ops/conftest.py builds that many records for the seal batch
+SEAL_ENV = {"HOCBA_SIGNING_CHUNK": "1", "HOCBA_RECORDS_VALIDATION": "none"}  # as conftest.SEAL_ENV
 STUDENTS = 1500
 CLASS_SIZE = 45
 
@@ -155,10 +160,71 @@ def test_a_grade_book_upload_killed_at_any_moment_is_all_or_nothing(instances, c
     assert_column_all_or_nothing(instance, f"killed {delay:.3f} s after start, seed {SEED + 1}", cells)
 
 
-@pytest.mark.skip(reason="The học bạ signing batch does not exist yet; this test waits for records signing batch "
-                         "(issue 5): kill -9 during a batch of signatures must leave no document half-signed or "
-                         "marked issued.")
-def test_a_signing_batch_killed_at_any_moment_leaves_no_half_signed_document():
-    """To write when the batch exists: copy an instance with a prepared batch, run it in ops_worker.py, kill
-    it inside and between documents, and check each document is either unsigned or fully signed, nothing is
-    marked issued without its signatures, and the audit chain verifies."""
+# --- a batch of signatures: the school's seal, which issues the học bạ ------------------------------------
+
+def record_side(r: dict) -> str:
+    """"before" (signed up to the principal, seal pending, nothing issued) or "after" (sealed and issued,
+    with its registry entry); anything else fails. The files the record names exist with its hashes."""
+    assert r["files_ok"], r
+    if r["status"] == "signing":
+        assert r["seal_step"] == "pending" and r["unsigned_steps"] == ["condau"] and not r["issued_at"], r
+        assert r["pdf_unsigned"] == ["condau"] and r["xml_missing"] == ["sig-condau"], r
+        assert r["issued_entries"] == [] and "done" not in r["seal_items"], r
+        return "before"
+    assert r["status"] == "issued" and r["issued_at"] and r["seal_step"] == "signed", r
+    assert r["unsigned_steps"] == [] and r["pdf_unsigned"] == [] and r["xml_missing"] == [], r
+    assert any(f.startswith("Timestamp-") for f in r["pdf_fields"]), r  # PAdES-LTA document timestamp
+    assert r["issued_entries"] == [r["xml_sha256"]] and r["seal_items"] == ["done"], r
+    return "after"
+
+
+def assert_records_whole(instance, why: str) -> tuple[list[str], dict]:
+    state = instance.worker("records-state")
+    assert state["audit"]["ok"], (why, state["audit"])
+    sides = [record_side(r) for r in state["records"]]
+    # every issued record is named by a committed records.issue event, and nothing else is
+    assert state["issued_ids"] == state["issued_in_events"], (why, state)
+    assert len(sides) == SEAL_STUDENTS, (why, state)
+    return sides, state
+
+
+def test_a_signing_batch_killed_at_any_moment_leaves_no_half_signed_document(records_copy, sealed_records,
+                                                                               tmp_path):
+    """A seal batch (the batch that issues) killed with SIGKILL inside or between its chunks (one record
+    each) leaves every record whole: either signed up to the principal and not issued, or sealed, issued and
+    in the registry — its files on disk are the ones the database names, the audit chain verifies — and the
+    principal's "Chạy tiếp" finishes the batch."""
+    rng = random.Random(SEED + 2)
+
+    def seal_round(label, kill, *, delay=0.0, **env):
+        instance = records_copy(label)
+        markers = tmp_path / label
+        markers.mkdir()
+        process = instance.start_worker("records-seal", {}, HOCBA_TEST_MARKERS=str(markers), **SEAL_ENV, **env)
+        wait_for(markers / kill, process)
+        time.sleep(delay)
+        _kill(process)
+        return instance
+
+    done, tx_seconds = sealed_records  # the same batch, not killed
+    sides, state = assert_records_whole(done, "not killed")
+    assert sides == ["after"] * SEAL_STUDENTS
+    assert state["checkpoint_after_last_issue"] and state["orphans"] == 0  # the seal also sealed the audit chain
+
+    # Inside the first chunk's transaction: its record switched to the sealed files and marked issued, the
+    # registry and audit rows written, the commit not yet made.
+    paused = seal_round("seal-in-tx", "in-tx", HOCBA_TEST_PAUSE_IN_TX="120")
+    sides, state = assert_records_whole(paused, "killed before the first commit")
+    assert sides == ["before"] * SEAL_STUDENTS and state["orphans"] > 0  # signed outputs, never committed
+    resumed = paused.worker("records-resume")
+    assert resumed["state"] == "finished" and resumed["orphans_removed_before"] > 0, resumed
+    sides, state = assert_records_whole(paused, "resumed")
+    assert sides == ["after"] * SEAL_STUDENTS and state["orphans"] == 0
+
+    # Between chunks: the first record committed, the second not begun.
+    between = seal_round("seal-between", "chunk-committed", HOCBA_TEST_PAUSE_AFTER_CHUNK="120")
+    assert assert_records_whole(between, "killed after the first chunk")[0] == ["after", "before"]
+
+    delay = rng.uniform(0, tx_seconds)
+    instance = seal_round("seal-any", "tx-start", delay=delay)
+    assert_records_whole(instance, f"killed {delay:.3f} s into the batch, seed {SEED + 2}")
