@@ -119,6 +119,8 @@ def _deployment(tmp: Path, session_pki) -> callable:
 
 
 SETUP_SECOND = """
+from django.core.management import call_command
+call_command("migrate", "--noinput", "-v", "0")
 from django.contrib.auth.models import User
 from hocba.school.models import Department, Membership, School
 d = Department.objects.create(code="01", name="Sở Giáo dục và Đào tạo Hà Nội")
@@ -171,9 +173,22 @@ def test_a_transfer_round_trip_to_another_school_and_another_deployment_keeps_ev
     assert json.loads(zipfile.ZipFile(io.BytesIO(response.content)).read("manifest.json"))["years"] == manifest["years"]
     client.force_login(rw.gv1)
     assert client.post(f"/hoc-sinh/{student.pk}/chuyen-truong/").status_code == 403
-    entry = RegistryEntry.objects.filter(record=record, event="exported").earliest("id")
+    entry = RegistryEntry.objects.filter(record=record, event="exported", note="Gói chuyển trường").earliest("id")
     assert entry.file_sha256 == hashlib.sha256(data).hexdigest() and entry.recipient == other_school.name
     assert AuditEvent.objects.filter(action="interop.transfer_export").count() == 2
+
+    # the admission batch of school A holds the same bytes, after its checks
+    admission_path = tmp_path / "tuyen-sinh.zip"
+    out = io.StringIO()
+    call_command("admission", "export", "--school", rw.school.code, "--grade", "9", "--out", str(admission_path),
+                 stdout=out)
+    assert "1 học sinh; đủ điều kiện đưa vào hồ sơ: 1; chưa có học bạ: 0; không hợp lệ: 0." in out.getvalue()
+    batch = zipfile.ZipFile(admission_path)
+    listed = json.loads(batch.read("manifest.json"))
+    assert listed["format"] == "hocba-admission" and listed["khoi"] == 9 and listed["khongduavao"] == []
+    [entry] = listed["hocsinh"][0]["years"]
+    assert hashlib.sha256(batch.read(entry["pdf"])).hexdigest() == record.pdf_sha256 == entry["pdf_sha256"]
+    assert hashlib.sha256(batch.read(entry["xml"])).hexdigest() == record.xml_sha256
 
     # school B, same deployment: kept byte for byte, the student created there, audited
     clerk = make_user("hocvu.b", "academic_staff", other_school, staff=False)
@@ -196,8 +211,8 @@ def test_a_transfer_round_trip_to_another_school_and_another_deployment_keeps_ev
 
     # a second deployment with its own database
     hocba = _deployment(tmp_path / "second", session_pki)
-    assert hocba("migrate", "--noinput", "-v", "0").returncode == 0
-    assert hocba("shell", "-c", SETUP_SECOND).returncode == 0
+    setup = hocba("shell", "-c", SETUP_SECOND)  # migrate, one school, an academic staff account
+    assert setup.returncode == 0, setup.stderr
     done = hocba("transfer", "import", str(package_path), "--school", "01999002", "--as", "hocvu")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "mọi chữ ký số hợp lệ" in done.stdout
