@@ -4,6 +4,7 @@ dies) the answer is "Không đọc được tệp" within the time limit — nev
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -84,10 +85,13 @@ def test_hostile_xml_is_refused(data, trust):
 
 
 def test_signed_documents_read_the_same_in_the_sandbox_as_in_process(trust, documents):
+    """The sandbox (its PDF signatures shared out among two worker processes) finds exactly what one process
+    finds: every signature, in order, with the same findings."""
     for data in (documents.valid.pdf, documents.valid.xml):
-        isolated, inline = sandbox.run(data, trust, LIMITS), sandbox.run_inline(data, trust)
+        isolated = sandbox.run(data, trust, dataclasses.replace(LIMITS, workers=2))
+        inline = sandbox.run_inline(data, trust)
         assert isolated["readable"] and isolated["report"]["valid"]
-        assert [s["id"] for s in isolated["report"]["signatures"]] == [s["id"] for s in inline["report"]["signatures"]]
+        assert isolated["report"]["signatures"] == inline["report"]["signatures"]
         assert isolated["document"] == inline["document"]
         assert isolated["document"]["record_id"] == documents.valid.record_id
     assert sandbox.run(documents.valid.pdf, trust, LIMITS)["document"]["twin_sha256"]
@@ -106,3 +110,24 @@ def test_concurrent_files_wait_for_a_slot_then_are_refused_as_busy(trust):
         sandbox.run(b"%PDF-1.7", trust, limits)
     worker.join()
     assert "first" in outcome
+
+
+def test_checking_a_signed_file_makes_no_outgoing_connection(trust, documents, monkeypatch):
+    """Signatures and their timestamps are judged with the revocation data embedded in the file, even when the
+    trust configuration allows fetching: an anonymous upload never makes the portal call a CA's servers (no
+    latency borrowed from them, no requests triggered from outside). The network is the boundary refused here."""
+    import socket
+
+    attempts = []
+
+    def refuse(sock, address, *args):
+        attempts.append(address)
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    for data in (documents.valid.pdf, documents.valid.xml):
+        result = sandbox.run_inline(data, trust)
+        assert result["report"]["valid"], result["report"]
+        assert all(s["revocation_source"] == "embedded" for s in result["report"]["signatures"])
+    assert attempts == []

@@ -7,6 +7,7 @@ setting                         default     meaning
 ``HOCBA_VERIFY_TIMEOUT``        30          seconds of wall-clock time one file may take ("Không đọc được tệp")
 ``HOCBA_VERIFY_MEMORY_MB``      1024        memory the reading process may add to what it starts with
 ``HOCBA_VERIFY_CONCURRENCY``    CPUs        files read at once per web process (others wait, then 503)
+``HOCBA_VERIFY_WORKERS``        CPUs (≤4)   processes sharing the signatures of one PDF (1: the child alone)
 ``HOCBA_VERIFY_RATE_LIMIT``     30          lookups per address per window (0: no limit); 429 above it
 ``HOCBA_VERIFY_RATE_WINDOW``    60          the window, seconds
 ``HOCBA_VERIFY_IP_HEADER``      ""          request header with the client address behind a reverse proxy
@@ -44,7 +45,8 @@ def max_bytes() -> int:
 
 def limits() -> Limits:
     return Limits(timeout=_get("HOCBA_VERIFY_TIMEOUT", 30.0), memory_bytes=_get("HOCBA_VERIFY_MEMORY_MB", 1024) * MB,
-                  concurrency=max(1, _get("HOCBA_VERIFY_CONCURRENCY", os.cpu_count() or 2)))
+                  concurrency=max(1, _get("HOCBA_VERIFY_CONCURRENCY", os.cpu_count() or 2)),
+                  workers=max(1, _get("HOCBA_VERIFY_WORKERS", min(4, os.cpu_count() or 1))))
 
 
 def rate_limit() -> tuple[int, int]:

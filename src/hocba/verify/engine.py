@@ -40,12 +40,13 @@ def unreadable(reason: str, *, kind: str | None = None, detail: str = "", second
             "report": None, "document": None, "document_note": "", "seconds": seconds}
 
 
-def analyse(data: bytes, trust) -> dict:
+def analyse(data: bytes, trust, *, workers: int = 1) -> dict:
     """Reads ``data`` (PDF or XML) and validates its signatures against ``trust`` (a ``TrustConfig``).
 
     Returns ``{"readable", "kind", "reason", "detail", "report", "document", "document_note", "seconds"}``:
     ``report`` is ``DocumentReport.to_dict()``; ``document`` the học bạ the file carries (``describe``) or
-    None when it is not one (``document_note`` says why)."""
+    None when it is not one (``document_note`` says why). ``workers``: see ``validate_pdf`` (the sandbox's
+    child only)."""
     start = time.perf_counter()
     kind = sniff(data)
     if kind is None:
@@ -54,7 +55,7 @@ def analyse(data: bytes, trust) -> dict:
         return unreadable("tệp XML có khai báo DTD hoặc thực thể (entity); vì an toàn, cổng xác thực không đọc "
                           "các tệp này.", kind=kind)
     try:
-        out = _analyse(data, kind, trust)
+        out = _analyse(data, kind, trust, workers)
     except RecursionError:
         return unreadable("cấu trúc tệp lồng nhau quá sâu.", kind=kind, detail="RecursionError")
     except MemoryError:
@@ -66,10 +67,10 @@ def analyse(data: bytes, trust) -> dict:
     return out
 
 
-def _analyse(data: bytes, kind: str, trust) -> dict:
+def _analyse(data: bytes, kind: str, trust, workers: int = 1) -> dict:
     from hocba.signing.validate import validate_pdf, validate_xml
 
-    report = validate_pdf(data, trust) if kind == PDF else validate_xml(data, trust)
+    report = validate_pdf(data, trust, workers=workers) if kind == PDF else validate_xml(data, trust)
     if report.problems and not report.signatures:
         # the validator could not even parse the file
         return unreadable(_first_sentence(report.problems[0]), kind=kind, detail="; ".join(report.problems))
@@ -80,16 +81,8 @@ def _analyse(data: bytes, kind: str, trust) -> dict:
         raise
     except Exception as exc:  # noqa: BLE001 - a signed file that is not a học bạ is still verified
         note = f"Không đọc được nội dung học bạ trong tệp ({type(exc).__name__})."
-    return {"readable": True, "kind": kind, "reason": "", "detail": "", "report": _report_dict(report),
+    return {"readable": True, "kind": kind, "reason": "", "detail": "", "report": report.to_dict(),
             "document": document, "document_note": note, "seconds": 0.0}
-
-
-def _report_dict(report) -> dict:
-    """``report.to_dict()`` with plain-string signature ids: pyHanko's field names are ``TextStringObject``s
-    that reference the whole parsed PDF, which ``dataclasses.asdict`` would deep-copy (seconds per file)."""
-    from dataclasses import replace
-
-    return replace(report, signatures=tuple(replace(s, id=str(s.id)) for s in report.signatures)).to_dict()
 
 
 def _first_sentence(text: str) -> str:
