@@ -9,6 +9,7 @@ confirms the class.
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 
@@ -122,7 +123,7 @@ def _complete_semester_one(cls) -> None:
 
 
 def test_the_class_is_confirmed_released_then_unlocked_and_corrected_with_the_count_printed(page, live_server, demo,
-                                                                                           signin, signout):
+                                                                                           signin, signout, tmp_path):
     """The GVCN confirms, the principal releases, an unlock request is approved and the correction is counted
     on the printed page of its subject; then (same demo, to save a second set-up) the học kì II grid shows
     ĐTBmcn beside ĐTBmhk as the teacher types."""
@@ -180,6 +181,11 @@ def test_the_class_is_confirmed_released_then_unlocked_and_corrected_with_the_co
     page.goto(summary + "in/")
     assert page.get_by_text("Trong trang này có 1 điểm được sửa chữa, trong đó môn: Ngữ văn: 1.").is_visible()
     assert page.get_by_role("heading", name="BẢNG TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ GIÁO DỤC – HỌC KÌ I").is_visible()
+    # Printed, each page block is one A4 sheet, so each corrections line sits under the marks it counts.
+    pdf = tmp_path / "so-theo-doi.pdf"
+    page.pdf(path=str(pdf), prefer_css_page_size=True)
+    sheets = subprocess.run(["qpdf", "--show-npages", str(pdf)], capture_output=True, text=True, check=True)
+    assert int(sheets.stdout) == page.locator("section.print-page").count() > 12
 
     # Học kì II (in the same test: the demo and học kì I are already there): typing a student's marks shows
     # ĐTBmhkII and beside it ĐTBmcn = (ĐTBmhkI 8,3 after the correction + 2 × 9,0) / 3 = 8,8 as soon as the

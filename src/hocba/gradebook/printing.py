@@ -8,8 +8,8 @@ the next page of the same subject). Under every page the form's line "Trong tran
 chữa, trong đó môn: …" counts the marks printed on *that* page that were corrected after the column was
 confirmed (``CellChange.is_correction``, comments are not marks — the definition of
 ``selectors.corrections_by_page``). Each correction is counted once, on the page where its mark is
-printed, so the pages of a period add up to the period's count; summary pages print results, not marks,
-and say there is none.
+printed, so the pages of a period add up to the period's count; summary and closing pages print results,
+not marks, and say there is none.
 
 ``book_pages`` loads everything in a fixed number of queries, whatever the size of the class.
 """
@@ -50,7 +50,7 @@ class SubjectLine:
 @dataclasses.dataclass(frozen=True)
 class PrintPage:
     number: int  # 1-based over the whole print
-    kind: str  # "subject" or "summary"
+    kind: str  # "subject", "summary" (students' results) or "totals" (class totals and confirmations)
     corrections: PageCorrections
     part: int  # this page's place among the pages of its subject (or of the summary), 1-based
     parts: int
@@ -156,4 +156,8 @@ def book_pages(class_results: ClassResults, summary_lines: list, period: str, *,
         pages.append(PrintPage(number=len(pages) + 1, kind="summary", corrections=PageCorrections(0, []),
                                part=part, parts=len(chunks), first_stt=chunk[0]["stt"] if chunk else 1,
                                lines=chunk))
+    # The class totals and the GVCN's and principal's confirmation on a page of their own: below a full page
+    # of students they would not fit on the sheet.
+    pages.append(PrintPage(number=len(pages) + 1, kind="totals", corrections=PageCorrections(0, []), part=1,
+                           parts=1, first_stt=1, lines=[]))
     return pages
