@@ -209,7 +209,12 @@ def test_a_transfer_round_trip_to_another_school_and_another_deployment_keeps_ev
     # importing the same package twice is refused (nothing is duplicated)
     assert any("đã nhận" in m for m in _refused(clerk, other_school, data))
 
-    # a second deployment with its own database
+    # a second deployment with its own database (always a SQLite file of its own: the PostgreSQL pass of CI
+    # would repeat exactly the same subprocesses, so it stops here)
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
     hocba = _deployment(tmp_path / "second", session_pki)
     setup = hocba("shell", "-c", SETUP_SECOND)  # migrate, one school, an academic staff account
     assert setup.returncode == 0, setup.stderr
