@@ -261,14 +261,18 @@ MIN_SHARE = 2
 
 
 def _validate_in_workers(sigs, trust: TrustConfig, contexts: _DocumentContexts, workers: int) -> list[SignatureReport]:
-    """Signature ``i`` is validated by process ``i % workers`` (0 is this one; the others are forked with the
-    parsed file and die with this process). A worker that fails to answer has its share validated here."""
+    """Signature ``i`` is validated by process ``i % workers`` (the last share by this process, which has
+    already parsed the file and whose share starts later in the file: fewer revisions to compare; the others
+    are forked with the parsed file and die with this process). A worker that fails to answer has its share
+    validated here."""
+    import gc
     import os
     import pickle
 
     shares = [list(range(w, len(sigs), workers)) for w in range(workers)]
     children = []
-    for share in shares[1:]:
+    own = shares.pop()
+    for share in shares:
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the worker: validate its share, send the reports, leave without cleanup handlers
@@ -276,6 +280,7 @@ def _validate_in_workers(sigs, trust: TrustConfig, contexts: _DocumentContexts, 
             try:
                 os.close(read_fd)
                 _die_with_parent()
+                gc.freeze()  # the parsed file it inherited is not garbage: collections must not touch (copy) it
                 out = asyncio.run(_validate_pdf_signatures([sigs[i] for i in share], trust, contexts))
                 with os.fdopen(write_fd, "wb") as fh:
                     pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -285,8 +290,8 @@ def _validate_in_workers(sigs, trust: TrustConfig, contexts: _DocumentContexts, 
         os.close(write_fd)
         children.append((pid, read_fd, share))
     reports: list[SignatureReport | None] = [None] * len(sigs)
-    for i, report in zip(shares[0], asyncio.run(_validate_pdf_signatures([sigs[i] for i in shares[0]], trust,
-                                                                         contexts)), strict=True):
+    for i, report in zip(own, asyncio.run(_validate_pdf_signatures([sigs[i] for i in own], trust, contexts)),
+                         strict=True):
         reports[i] = report
     for pid, read_fd, share in children:
         with os.fdopen(read_fd, "rb") as fh:
