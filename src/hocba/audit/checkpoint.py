@@ -91,8 +91,12 @@ def checkpoint_problems(checkpoint, trust, seal_fingerprints: set[str]) -> list[
     from hocba.identities.cms import validate_detached
 
     where = f"Điểm niêm phong tại số thứ tự {checkpoint.seq} ({checkpoint.at:%d/%m/%Y %H:%M} UTC)"
-    expected = statement(checkpoint.school.code, checkpoint.scope, checkpoint.seq, checkpoint.hash, checkpoint.at)
-    if checkpoint.statement != expected or checkpoint.school_id != checkpoint.scope:
+    try:  # the school's code as it was when sealed (a code corrected later does not void old checkpoints)
+        code = json.loads(checkpoint.statement).get("school", "")
+    except (ValueError, AttributeError):
+        code = None
+    expected = statement(str(code), checkpoint.scope, checkpoint.seq, checkpoint.hash, checkpoint.at)
+    if code is None or checkpoint.statement != expected or checkpoint.school_id != checkpoint.scope:
         return [f"{where} đã bị sửa: nội dung đã ký không khớp với điểm niêm phong."]
     data, signature = checkpoint.statement.encode("utf-8"), bytes(checkpoint.signature)
     report = validate_detached(data, signature, trust, id=str(checkpoint.pk))
