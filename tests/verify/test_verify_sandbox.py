@@ -131,3 +131,19 @@ def test_checking_a_signed_file_makes_no_outgoing_connection(trust, documents, m
         assert result["report"]["valid"], result["report"]
         assert all(s["revocation_source"] == "embedded" for s in result["report"]["signatures"])
     assert attempts == []
+
+
+def test_a_pdf_report_holds_plain_values_not_the_parsed_file(trust, documents):
+    """The CLI, the records app and the portal turn ``validate_pdf``'s report into JSON: it holds plain values
+    (signature ids are ``str``, not pyHanko objects tied to the parsed PDF), so ``to_dict`` does not deep-copy the
+    whole file (it took seconds per document) and the report pickles small across the sandbox's pipe."""
+    import pickle
+
+    from hocba.signing.validate import validate_pdf
+
+    report = validate_pdf(documents.valid.pdf, trust.config())
+    assert report.valid and all(type(s.id) is str for s in report.signatures)
+    assert len(pickle.dumps(report)) < 50_000
+    start = time.perf_counter()
+    report.to_dict()
+    assert time.perf_counter() - start < 0.5

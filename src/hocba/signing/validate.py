@@ -236,8 +236,10 @@ def validate_pdf(data: bytes, trust: TrustConfig, *, workers: int = 1) -> Docume
         return DocumentReport("pdf", (), anchors, problems=(f"Tệp không phải PDF hợp lệ ({e}).",))
 
     contexts = _DocumentContexts(reader, trust)
-    if workers > 1 and len(sigs) >= 2 * MIN_SHARE:
-        reports = _validate_in_workers(sigs, trust, contexts, min(workers, len(sigs) // MIN_SHARE))
+    workers = _worker_count(workers, len(sigs))
+    if workers > 1:
+        reports = _in_workers(len(sigs), workers, lambda share: asyncio.run(
+            _validate_pdf_signatures([sigs[i] for i in share], trust, contexts)))
     else:
         reports = asyncio.run(_validate_pdf_signatures(sigs, trust, contexts))
     if any(r.kind == "document_timestamp" and r.valid for r in reports):
@@ -260,16 +262,22 @@ async def _validate_pdf_signatures(sigs, trust: TrustConfig, contexts: _Document
 MIN_SHARE = 2
 
 
-def _validate_in_workers(sigs, trust: TrustConfig, contexts: _DocumentContexts, workers: int) -> list[SignatureReport]:
-    """Signature ``i`` is validated by process ``i % workers`` (the last share by this process, which has
-    already parsed the file and whose share starts later in the file: fewer revisions to compare; the others
-    are forked with the parsed file and die with this process). A worker that fails to answer has its share
-    validated here."""
+def _worker_count(workers: int, count: int) -> int:
+    """At most ``workers``, and about ``MIN_SHARE`` signatures or more each (3 signatures: 2 processes)."""
+    return max(1, min(workers, (count + 1) // MIN_SHARE))
+
+
+def _in_workers(count: int, workers: int, validate_share) -> list[SignatureReport]:
+    """Signature ``i`` of ``count`` is validated by process ``i % workers``: ``validate_share(indices)`` returns
+    the reports of those signatures, in order. The last share is validated by this process, which has already
+    parsed the file (for a PDF its share starts later in the file: fewer revisions to compare); the others by
+    workers forked with the parsed file, which die with this process. A worker that fails to answer has its
+    share validated here."""
     import gc
     import os
     import pickle
 
-    shares = [list(range(w, len(sigs), workers)) for w in range(workers)]
+    shares = [list(range(w, count, workers)) for w in range(workers)]
     children = []
     own = shares.pop()
     for share in shares:
@@ -281,7 +289,7 @@ def _validate_in_workers(sigs, trust: TrustConfig, contexts: _DocumentContexts, 
                 os.close(read_fd)
                 _die_with_parent()
                 gc.freeze()  # the parsed file it inherited is not garbage: collections must not touch (copy) it
-                out = asyncio.run(_validate_pdf_signatures([sigs[i] for i in share], trust, contexts))
+                out = validate_share(share)
                 with os.fdopen(write_fd, "wb") as fh:
                     pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 code = 0
@@ -289,9 +297,8 @@ def _validate_in_workers(sigs, trust: TrustConfig, contexts: _DocumentContexts, 
                 os._exit(code)
         os.close(write_fd)
         children.append((pid, read_fd, share))
-    reports: list[SignatureReport | None] = [None] * len(sigs)
-    for i, report in zip(own, asyncio.run(_validate_pdf_signatures([sigs[i] for i in own], trust, contexts)),
-                         strict=True):
+    reports: list[SignatureReport | None] = [None] * count
+    for i, report in zip(own, validate_share(own), strict=True):
         reports[i] = report
     for pid, read_fd, share in children:
         with os.fdopen(read_fd, "rb") as fh:
@@ -302,7 +309,7 @@ def _validate_in_workers(sigs, trust: TrustConfig, contexts: _DocumentContexts, 
         except Exception:  # noqa: BLE001 - a worker killed mid-answer: its share is redone below
             out = None
         if out is None or len(out) != len(share):
-            out = asyncio.run(_validate_pdf_signatures([sigs[i] for i in share], trust, contexts))
+            out = validate_share(share)
         for i, report in zip(share, out, strict=True):
             reports[i] = report
     return reports
@@ -330,10 +337,27 @@ def _empty_signature_fields(reader) -> list[str]:
     return [name for name, value, _ in enumerate_sig_fields(reader) if value is None]
 
 
-def validate_xml(data: bytes, trust: TrustConfig) -> DocumentReport:
-    from .xades import validate_xml as _validate_xml
+def validate_xml(data: bytes, trust: TrustConfig, *, workers: int = 1) -> DocumentReport:
+    """``xades.validate_xml``; ``workers`` > 1 shares the signatures out as ``validate_pdf`` does (each is
+    checked against the document as it was signed, independently of the others)."""
+    from . import xades
 
-    return _validate_xml(data, trust)
+    if workers <= 1:
+        return xades.validate_xml(data, trust)
+    anchors = tuple(trust.anchor_names())
+    try:
+        root = xades.parse_untrusted(data).getroot()
+    except xades.XmlRejected as e:
+        return DocumentReport("xml", (), anchors, problems=(str(e),))
+    sigs = root.xpath("//ds:Signature", namespaces=xades.NS)
+    shared = xades._Shared(trust)
+
+    def validate_share(share) -> list[SignatureReport]:
+        return [xades._validate_one(root, sigs[i], sigs[i + 1:], trust, "Id", shared) for i in share]
+
+    workers = _worker_count(workers, len(sigs))
+    reports = _in_workers(len(sigs), workers, validate_share) if workers > 1 else validate_share(range(len(sigs)))
+    return DocumentReport("xml", tuple(reports), anchors)
 
 
 def validate_file(data: bytes, trust: TrustConfig) -> DocumentReport:

@@ -7,7 +7,7 @@ setting                         default     meaning
 ``HOCBA_VERIFY_TIMEOUT``        30          seconds of wall-clock time one file may take ("Không đọc được tệp")
 ``HOCBA_VERIFY_MEMORY_MB``      1024        memory the reading process may add to what it starts with
 ``HOCBA_VERIFY_CONCURRENCY``    CPUs        files read at once per web process (others wait, then 503)
-``HOCBA_VERIFY_WORKERS``        CPUs (≤4)   processes sharing the signatures of one PDF (1: the child alone)
+``HOCBA_VERIFY_WORKERS``        CPUs (≤4)   processes sharing the signatures of one file (1: the child alone)
 ``HOCBA_VERIFY_RATE_LIMIT``     30          lookups per address per window (0: no limit); 429 above it
 ``HOCBA_VERIFY_RATE_WINDOW``    60          the window, seconds
 ``HOCBA_VERIFY_IP_HEADER``      ""          request header with the client address behind a reverse proxy

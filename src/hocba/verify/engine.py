@@ -70,7 +70,7 @@ def analyse(data: bytes, trust, *, workers: int = 1) -> dict:
 def _analyse(data: bytes, kind: str, trust, workers: int = 1) -> dict:
     from hocba.signing.validate import validate_pdf, validate_xml
 
-    report = validate_pdf(data, trust, workers=workers) if kind == PDF else validate_xml(data, trust)
+    report = (validate_pdf if kind == PDF else validate_xml)(data, trust, workers=workers)
     if report.problems and not report.signatures:
         # the validator could not even parse the file
         return unreadable(_first_sentence(report.problems[0]), kind=kind, detail="; ".join(report.problems))

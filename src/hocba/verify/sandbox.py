@@ -16,9 +16,10 @@ The parent waits at most ``Limits.timeout`` seconds of wall-clock time for the a
 A child that dies or answers nothing gives "Không đọc được tệp". ``Limits.concurrency`` bounds how many
 children run at once in this process (a flood of uploads queues instead of forking without limit).
 
-A PDF with many signatures is validated by up to ``Limits.workers`` processes: the child parses the file, then
-forks workers that each validate a share of the signatures in full (``validate_pdf(workers=...)``). They
-inherit the child's limits (memory and CPU time per process) and are killed with it.
+A PDF or XML with several signatures is validated by up to ``Limits.workers`` processes: the child parses the
+file, then forks workers that each validate a share of the signatures in full (``validate_pdf`` /
+``validate_xml`` with ``workers``). They inherit the child's limits (memory and CPU time per process) and are
+killed with it.
 """
 
 from __future__ import annotations
