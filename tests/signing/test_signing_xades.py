@@ -136,3 +136,32 @@ def test_cli_signs_xml_and_verify_exits_zero(pki, tmp_path):
     assert signing_main(["--var-dir", var_dir, "sign", "xml", "--as", "gv.toan", "--field", "sig-toan",
                          "--refs", "mon-toan", str(src), str(out)]) == 0
     assert signing_main(["--var-dir", var_dir, "verify", str(out)]) == 0
+
+
+def test_a_batch_signs_each_document_once_with_one_call_to_the_key(xades_settings, signer_for, pki, tmp_path, trust):
+    """``XadesBatch``: one ``sign_digests`` call for the whole batch (one confirmation on a remote service);
+    each document gets its own valid signature; a document that cannot be signed is reported and the
+    others are signed all the same."""
+    teacher = signer_for("gv.toan")
+    calls = []
+
+    class Counting:
+        certificate, chain = teacher.certificate, teacher.chain
+
+        def sign_digests(self, digests, algorithm="sha256"):
+            calls.append(len(digests))
+            return teacher.sign_digests(digests, algorithm)
+
+    docs = [XML.replace(b"8,5", f"{i},5".encode()) for i in (6, 7)]
+    already = xades.sign_xml(XML, teacher, xades_settings, signature_id="sig-gvbm-toan", references=["mon-toan"])
+    out = xades.XadesBatch(Counting(), xades_settings).sign_all(
+        [(docs[0], "sig-gvbm-toan", ["mon-toan"]), (already, "sig-gvbm-toan", ["mon-toan"]),
+         (docs[1], "sig-gvbm-toan", ["mon-toan"])])
+    assert calls == [2]
+    assert isinstance(out[1], xades.SigningRefused) and "đã có chữ ký" in str(out[1])
+    for i in (0, 2):
+        assert validate_file(out[i], trust).valid
+        path = tmp_path / f"doc{i}.xml"
+        path.write_bytes(out[i])
+        run = _xmlsec_verify(path, "sig-gvbm-toan", pki)
+        assert run.returncode == 0 and "OK" in run.stderr + run.stdout, run.stderr

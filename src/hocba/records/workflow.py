@@ -312,7 +312,7 @@ def _sign_docs(batch: SigningBatch, docs: list[_Doc], keys: Keys, checked) -> No
                 fast = fastpades.FastBatch(field_name, keys.signer, keys.pades, reason=reason, checked=checked)
                 outputs = fast.run([d.pdf for d, _ in live])
                 todo = [i for i, out in enumerate(outputs) if out is None]
-            except Exception:  # noqa: BLE001 - pyHanko below signs them or says which document is at fault
+            except Exception:
                 log.warning("fast PAdES path failed for %s; signing with pyHanko", field_name, exc_info=True)
                 outputs, todo = [None] * len(live), list(range(len(live)))
         if todo:
@@ -330,16 +330,19 @@ def _sign_docs(batch: SigningBatch, docs: list[_Doc], keys: Keys, checked) -> No
                     except Exception as exc:  # noqa: BLE001
                         d.error = f"Không ký được tệp PDF: {exc}"[:500]
                         outputs[i] = None
-        for (d, item), out in zip(live, outputs, strict=True):
-            if out is None:
+        signed = [(d, item, out) for (d, item), out in zip(live, outputs, strict=True) if out is not None]
+        if not signed:
+            continue
+        try:
+            xmls = xades.XadesBatch(keys.signer, keys.xades, checked=checked).sign_all(
+                [(d.xml, item.step.signature_id, item.step.xml_references) for d, item, _ in signed])
+        except Exception as exc:  # noqa: BLE001 - the key or the TSA failed for the whole batch
+            xmls = [exc] * len(signed)
+        for (d, _, out), xml in zip(signed, xmls, strict=True):
+            if isinstance(xml, Exception):
+                d.error = f"Không ký được tệp XML: {xml}"[:500]
                 continue
-            try:
-                d.xml = xades.sign_xml(d.xml, keys.signer, keys.xades, signature_id=item.step.signature_id,
-                                       references=item.step.xml_references, checked=checked)
-            except Exception as exc:  # noqa: BLE001
-                d.error = f"Không ký được tệp XML: {exc}"[:500]
-                continue
-            d.pdf = out
+            d.xml, d.pdf = xml, out
 
 
 def _run_chunk(batch: SigningBatch, record_ids: list[int], keys: Keys, checked) -> list[int]:

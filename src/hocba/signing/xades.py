@@ -19,12 +19,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import secrets
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from asn1crypto import cms, tsp
+from asn1crypto import cms
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from lxml import etree
@@ -97,56 +95,94 @@ def _c14n(element) -> bytes:
     return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
 
 
-def request_timestamp(tsa_url: str, digest: bytes, algorithm: str = "sha256") -> cms.ContentInfo:
-    """RFC 3161 request (with certReq and a nonce) over ``digest``; returns the timestamp token."""
-    nonce = secrets.randbits(63)
-    req = tsp.TimeStampReq({"version": 1, "message_imprint": {"hash_algorithm": {"algorithm": algorithm},
-                                                              "hashed_message": digest},
-                            "nonce": nonce, "cert_req": True})
-    http = urllib.request.Request(tsa_url, data=req.dump(), method="POST",
-                                  headers={"Content-Type": "application/timestamp-query"})
-    with urllib.request.urlopen(http, timeout=30) as resp:
-        answer = tsp.TimeStampResp.load(resp.read())
-    if answer["status"]["status"].native not in ("granted", "granted_with_mods"):
-        raise SigningRefused("Máy chủ cấp dấu thời gian từ chối yêu cầu; chưa ký.", code="tsa_refused")
-    token = answer["time_stamp_token"]
-    info = token["content"]["encap_content_info"]["content"].parsed
-    if info["nonce"].native != nonce or info["message_imprint"]["hashed_message"].native != digest:
-        raise SigningRefused("Dấu thời gian nhận được không khớp yêu cầu; chưa ký.", code="tsa_mismatch")
-    return token
-
-
 def sign_xml(xml: bytes, signer: Signer, settings: XadesSettings, *, signature_id: str,
              references: Sequence[str] | None = None, checked: PrecheckResult | None = None) -> bytes:
     """Appends one XAdES signature. ``references``: the element Ids the signer answers for; ``None`` signs
     the whole document (the school seal, last)."""
-    from signxml import SignatureReference
-    from signxml.xades import XAdESSigner
+    out = XadesBatch(signer, settings, checked=checked).sign_all([(xml, signature_id, references)])[0]
+    if isinstance(out, Exception):
+        raise out
+    return out
 
-    checked = checked or precheck(signer, settings.trust, check_revocation=settings.check_revocation)
-    tree = parse_untrusted(xml)
-    root = tree.getroot()
-    if root.xpath("//ds:Signature[@Id=$i]", namespaces=NS, i=signature_id):
-        raise SigningRefused(f"Tài liệu đã có chữ ký {signature_id}.", code="already_signed")
-    if references is not None:
-        for ref in references:
-            if len(root.xpath(f"//*[@{settings.id_attribute}=$i]", i=ref)) != 1:
-                raise SigningRefused(f"Không tìm thấy đúng một phần tử có Id {ref!r} để ký.", code="no_element")
 
-    class _Signer(XAdESSigner):
-        def _build_xades_ds_object(self, sig_root, signing_settings):
-            sig_root.set("Id", signature_id)
-            return super()._build_xades_ds_object(sig_root, signing_settings)
+class _RecordingKey(_DigestKey):
+    """Gives signxml a placeholder signature value and keeps the digest: the real values come later, all
+    of a batch from one call to the signer's key (one confirmation on a remote signing service)."""
 
-    xs = _Signer(signature_algorithm="rsa-sha256", digest_algorithm="sha256", c14n_algorithm=C14N_10)
-    chain = [signer.certificate, *[c for c in signer.chain if c.subject != c.issuer]]
-    refs = None if references is None else [SignatureReference(URI=f"#{r}") for r in references]
-    signed = xs.sign(root, key=_DigestKey(signer), cert=[_crypto(c) for c in chain], reference_uri=refs,
-                     always_add_key_value=False,
-                     id_attribute=settings.id_attribute)
-    sig = signed.xpath("ds:Signature[@Id=$i]", namespaces=NS, i=signature_id)[0]
-    _add_unsigned_properties(sig, settings.tsa_url, checked, _ca_crls(signer) if settings.check_revocation else [])
-    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+    def __init__(self, signer: Signer):
+        super().__init__(signer)
+        self.digest: bytes | None = None
+
+    def sign(self, data: bytes, padding=None, algorithm=None) -> bytes:
+        self.digest = hashlib.new(getattr(algorithm, "name", "sha256"), data).digest()
+        return b"\0" * (self.key_size // 8)
+
+
+class XadesBatch:
+    """Signs many XML documents for one signer: the precheck and the CA revocation data once, the key once
+    for all signature values, the timestamps kept in flight together. ``sign_all`` returns, per document,
+    the signed XML or the exception that refused it (the others are signed all the same)."""
+
+    def __init__(self, signer: Signer, settings: XadesSettings, *, checked: PrecheckResult | None = None):
+        self.signer = signer
+        self.settings = settings
+        self.checked = checked or precheck(signer, settings.trust, check_revocation=settings.check_revocation)
+        self.ca_crls = _ca_crls(signer) if settings.check_revocation else []
+
+    def _prepare(self, xml: bytes, signature_id: str, references: Sequence[str] | None):
+        from signxml import SignatureReference
+        from signxml.xades import XAdESSigner
+
+        settings = self.settings
+        tree = parse_untrusted(xml)
+        root = tree.getroot()
+        if root.xpath("//ds:Signature[@Id=$i]", namespaces=NS, i=signature_id):
+            raise SigningRefused(f"Tài liệu đã có chữ ký {signature_id}.", code="already_signed")
+        if references is not None:
+            for ref in references:
+                if len(root.xpath(f"//*[@{settings.id_attribute}=$i]", i=ref)) != 1:
+                    raise SigningRefused(f"Không tìm thấy đúng một phần tử có Id {ref!r} để ký.",
+                                         code="no_element")
+
+        class _Signer(XAdESSigner):
+            def _build_xades_ds_object(self, sig_root, signing_settings):
+                sig_root.set("Id", signature_id)
+                return super()._build_xades_ds_object(sig_root, signing_settings)
+
+        xs = _Signer(signature_algorithm="rsa-sha256", digest_algorithm="sha256", c14n_algorithm=C14N_10)
+        chain = [self.signer.certificate, *[c for c in self.signer.chain if c.subject != c.issuer]]
+        refs = None if references is None else [SignatureReference(URI=f"#{r}") for r in references]
+        key = _RecordingKey(self.signer)
+        signed = xs.sign(root, key=key, cert=[_crypto(c) for c in chain], reference_uri=refs,
+                         always_add_key_value=False, id_attribute=settings.id_attribute)
+        sig = signed.xpath("ds:Signature[@Id=$i]", namespaces=NS, i=signature_id)[0]
+        return signed, sig, key.digest
+
+    def sign_all(self, jobs: Sequence[tuple[bytes, str, Sequence[str] | None]]) -> list[bytes | Exception]:
+        """``jobs``: (xml, signature Id, references) per document."""
+        from .tsa import TsaClient
+
+        out: list[bytes | Exception] = []
+        prepared = []
+        for i, (xml, signature_id, references) in enumerate(jobs):
+            try:
+                prepared.append((i, *self._prepare(xml, signature_id, references)))
+                out.append(b"")
+            except (SigningRefused, XmlRejected) as exc:
+                out.append(exc)
+        if not prepared:
+            return out
+        values = self.signer.sign_digests([digest for *_, digest in prepared], "sha256")
+        sig_values = []
+        for (_, _, sig, _), value in zip(prepared, values, strict=True):
+            node = sig.find("ds:SignatureValue", NS)
+            node.text = base64.b64encode(value).decode()
+            sig_values.append(hashlib.sha256(_c14n(node)).digest())
+        tokens = TsaClient(self.settings.tsa_url).stamp_each(sig_values)
+        for (i, signed, sig, _), token in zip(prepared, tokens, strict=True):
+            _add_unsigned_properties(sig, cms.ContentInfo.load(token), self.checked, self.ca_crls)
+            out[i] = etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+        return out
 
 
 def _ca_crls(signer: Signer) -> list[bytes]:
@@ -168,10 +204,8 @@ def _ca_crls(signer: Signer) -> list[bytes]:
     return out
 
 
-def _add_unsigned_properties(sig, tsa_url: str, checked: PrecheckResult, ca_crls: list[bytes]) -> None:
+def _add_unsigned_properties(sig, token: cms.ContentInfo, checked: PrecheckResult, ca_crls: list[bytes]) -> None:
     qp = sig.find("ds:Object/xades:QualifyingProperties", NS)
-    sig_value = sig.find("ds:SignatureValue", NS)
-    token = request_timestamp(tsa_url, hashlib.sha256(_c14n(sig_value)).digest())
     up = etree.SubElement(qp, f"{{{XADES}}}UnsignedProperties")
     usp = etree.SubElement(up, f"{{{XADES}}}UnsignedSignatureProperties")
     ts = etree.SubElement(usp, f"{{{XADES}}}SignatureTimeStamp", Id=f"{sig.get('Id')}-TS")
