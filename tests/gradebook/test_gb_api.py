@@ -13,7 +13,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 from django.test import Client
-from django.urls import URLPattern, URLResolver
+from django.urls import URLResolver
 
 from hocba.api import actions as api_actions
 from hocba.api.models import ApiToken
