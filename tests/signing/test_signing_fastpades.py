@@ -52,8 +52,9 @@ def test_each_document_gets_its_own_valid_signature(chain, trust):
     after_maths, _ = chain
     contents = [re.search(rb"/Contents <([0-9a-f]+)>", d[-40000:]).group(1) for d in after_maths]
     assert len(set(contents)) == len(NAMES), "every document has its own CMS"
-    for data, name in zip(after_maths, NAMES, strict=True):
+    for data, name, unsigned in zip(after_maths, NAMES, _documents(), strict=True):
         assert name.encode() in data
+        assert data.count(b"%%EOF") == unsigned.count(b"%%EOF") + 1, "B-LT in one revision: signature + DSS"
         report = validate_pdf(data, trust)
         assert report.valid, report.signatures[0].problems
         sig = report.signatures[0]

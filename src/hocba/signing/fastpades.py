@@ -18,11 +18,13 @@ certificate, chain and revocation data are the same for every document. So here:
   the byte range; the signed attributes (the template with this document's digest); then, for all documents
   at once, one call to the signer's key (``sign_digests``: one confirmation on a remote service); an
   RFC 3161 timestamp over each signature value (requests kept in flight on a few connections, each answer
-  checked for its nonce and imprint); the CMS assembled as DER; and a second revision with the DSS
-  (deduplicated against the DSS already in the file), as pyHanko does for B-LT.
+  checked for its nonce and imprint); the CMS assembled as DER. The DSS update (deduplicated against the
+  DSS already in the file) is part of the signature's own revision, which pyHanko offers as
+  ``SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE`` ("B-LT in a single revision"): one revision per
+  signature instead of two, so every later validation walks half as many revisions.
 
-The output has exactly the shape pyHanko gives (same objects, same ``/Reference``, a separate DSS revision)
-and is checked by pyHanko and ``pyhanko sign validate`` in the tests and the bench. Anything unexpected in a
+The output has the objects pyHanko writes (the same signature dictionary and ``/Reference``, the DSS without
+VRI as pyHanko writes it for that placement) and is checked by pyHanko and ``pyhanko sign validate`` in the tests and the bench. Anything unexpected in a
 document — cross-reference streams, an encrypted file, a field already signed, a field or DSS not where
 we put them — raises ``Unsupported`` and the caller signs that document through ``pades.BatchSession``.
 Only personal signatures go through here; the seal (DocMDP + document timestamp, B-LTA) stays on pyHanko.
@@ -368,10 +370,11 @@ class FastBatch:
             acroform = generic.DictionaryObject(doc.acroform)
             acroform["/SigFlags"] = generic.NumberObject(3)
             objects[doc.acroform_num] = _raw(acroform)
+        next_num = self._dss_objects(doc, objects, size + 1)
         base = len(doc.data) + (0 if doc.data.endswith(b"\n") else 1)
         body, offsets = _objects(objects, base)
         update = (b"" if doc.data.endswith(b"\n") else b"\n") + body
-        update += _xref_and_trailer(doc, offsets, size + 1, base + len(body))
+        update += _xref_and_trailer(doc, offsets, next_num, base + len(body))
         # the /Contents hex string: from '<' to '>' inclusive, as the ByteRange must exclude
         start = len(doc.data) + update.index(sig_head) + len(sig_head) - 1
         end = start + hex_len + 2
@@ -416,8 +419,7 @@ class FastBatch:
             local = doc.contents_at - len(doc.data) + 1
             hexed = der.hex().encode().ljust(doc.contents_len, b"0")
             update = doc.update[:local] + hexed + doc.update[local + doc.contents_len:]
-            signed = doc.data + update
-            doc.out = signed + self._dss_revision(signed, doc)
+            doc.out = doc.data + update
         out = [d.out if d is not None else None for d in self._docs]
         self._docs = []
         return out
@@ -436,16 +438,17 @@ class FastBatch:
             self._cache[key] = hashlib.sha256(index.get(num).data).digest()
         return self._cache[key]
 
-    def _dss_revision(self, signed: bytes, doc: _Doc) -> bytes:
-        index = _Index(signed, self._cache)
-        catalog = doc.catalog
-        size = index.size
-        objects: dict[int, bytes] = {}
+    def _dss_objects(self, doc: _Doc, objects: dict[int, bytes], next_num: int) -> int:
+        """Adds to ``objects`` the DSS update of this signature — the chain, OCSP responses and CRLs of the
+        signer and of the TSA not already in the document's DSS — in the signature's own revision (pyHanko's
+        ``SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE``: B-LT in one revision, half the revisions a
+        validator walks). Returns the next free object number."""
+        index, catalog = doc.index, doc.catalog
         if "/DSS" in catalog:
             dss_num = catalog.raw_get("/DSS").idnum
             dss = index.get(dss_num)
         else:
-            dss_num, size = size, size + 1
+            dss_num, next_num = next_num, next_num + 1
             dss = generic.DictionaryObject()
             new_catalog = generic.DictionaryObject(catalog)
             new_catalog["/DSS"] = _ref(dss_num)
@@ -453,21 +456,16 @@ class FastBatch:
         new_dss = generic.DictionaryObject(dss)
         for key, streams in self._dss_streams.items():
             refs = list(dss.raw_get(key)) if key in dss else []
-            have = set()
-            for ref in refs:
-                have.add(self._stream_digest(index, ref.idnum))
+            have = {self._stream_digest(index, ref.idnum) for ref in refs}
             for digest, body in streams:
                 if digest in have:
                     continue
-                objects[size] = body
-                refs.append(_ref(size))
-                size += 1
+                objects[next_num] = body
+                refs.append(_ref(next_num))
+                next_num += 1
             new_dss[key] = generic.ArrayObject(refs)
         objects[dss_num] = _raw(new_dss)
-        base = len(signed)
-        body, offsets = _objects(objects, base)
-        trailer_doc = _Doc(signed, index, 0, doc.field, None, doc.catalog_num, catalog, None, None)
-        return body + _xref_and_trailer(trailer_doc, offsets, size, base + len(body))
+        return next_num
 
 
 def _objects(objects: dict[int, bytes], base: int) -> tuple[bytes, dict[int, int]]:
