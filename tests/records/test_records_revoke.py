@@ -99,6 +99,8 @@ def test_parents_download_their_childs_issued_record_and_nothing_else(rw, issued
     parent = make_user("phuhuynh", "parent", rw.school, staff=False)
     StudentAccess.objects.create(user=parent, student=issued.student, relation="mother")
     client.force_login(parent)
+    home = client.get("/").content.decode()
+    assert 'href="/hoc-ba-so/"' in home and "Xem và tải học bạ số của con" in home  # found from the home page
     page = client.get("/hoc-ba-so/")
     assert page.status_code == 200 and "Học bạ số của con" in page.content.decode()
     assert issued.verification_code not in page.content.decode()  # the list shows years, not codes
