@@ -38,7 +38,7 @@ for _ in $(seq 1 50); do
   fi
   sleep 0.2
 done
-echo "==> Khởi động ứng dụng tại http://127.0.0.1:8000 (Ctrl+C để dừng cả hai)"
+echo "==> Khởi động ứng dụng tại http://127.0.0.1:8000 (Ctrl+C để dừng tất cả)"
 $HOCBA runserver 127.0.0.1:8000 --noreload --insecure &
 web_pid=$!
 wait -n "$pki_pid" "$sim_pid" "$web_pid"
