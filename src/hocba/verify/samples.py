@@ -41,7 +41,7 @@ def sign_hoc_ba(pki: DemoPki, record: HocBaNamHoc, *, verification_url: str | No
     """Renders ``record`` and signs both files with every part of ``signing_plan(record)`` (or only the
     parts whose field names are in ``only``: the PDF then gets only those fields)."""
     from hocba.documents import Renderer, pdf_slots
-    from hocba.signing import pades, xades
+    from hocba.signing import fastpades, pades, xades
     from hocba.signing.backends import Pkcs12Signer
     from hocba.signing.trust import TrustConfig
 
@@ -69,6 +69,10 @@ def sign_hoc_ba(pki: DemoPki, record: HocBaNamHoc, *, verification_url: str | No
         signed_pdf = pades.prepare_fields(unsigned, [s for s in pdf_slots(record) if s.field_name in only])
     settings = pades.PadesSettings(tsa_url=pki.tsa_url, trust=trust)
     for part in plan:
-        signed_pdf = pades.sign_field(signed_pdf, part.field_name, key(signer_of(part)), settings,
-                                      seal=part.role == "con_dau")
+        # as the records workflow signs: personal signatures through the batch fast path (one revision each),
+        # the seal through pyHanko (DocMDP, document timestamp)
+        if part.role == "con_dau":
+            signed_pdf = pades.sign_field(signed_pdf, part.field_name, key(signer_of(part)), settings, seal=True)
+        else:
+            signed_pdf = fastpades.sign_batch([signed_pdf], part.field_name, key(signer_of(part)), settings)[0]
     return SignedHocBa(record, signed_pdf, signed_xml)
