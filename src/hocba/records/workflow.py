@@ -313,8 +313,8 @@ def _sign_docs(batch: SigningBatch, docs: list[_Doc], keys: Keys, checked) -> No
                 outputs = fast.run([d.pdf for d, _ in live])
                 todo = [i for i, out in enumerate(outputs) if out is None]
             except Exception:
+                # outputs/todo still say "nothing signed": pyHanko below takes every document
                 log.warning("fast PAdES path failed for %s; signing with pyHanko", field_name, exc_info=True)
-                outputs, todo = [None] * len(live), list(range(len(live)))
         if todo:
             try:
                 done = pades.BatchSession(field_name, keys.signer, keys.pades, seal=seal, reason=reason,

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 from asn1crypto import cms
 from pyhanko.pdf_utils import generic
+from pyhanko.sign.general import as_signing_certificate_v2
 
 from .backends import Signer, holder_name
 from .precheck import PrecheckResult, SigningRefused, precheck
@@ -193,9 +194,7 @@ class _Doc:
     update: bytes = b""
     contents_at: int = 0
     contents_len: int = 0
-    attrs: bytes = b""
-    signature: bytes = b""
-    token: bytes = b""
+    document_digest: bytes = b""
     out: bytes = b""
 
 
@@ -268,7 +267,7 @@ class FastBatch:
         cert = self.signer.certificate
         chain = [c for c in self.signer.chain if c.subject != c.issuer]
         self._certs_der = b"".join(c.dump() for c in [cert, *chain])
-        ess = _signing_certificate_v2(cert)
+        ess = as_signing_certificate_v2(cert)
         marker = b"\x5a" * 32
         attrs = cms.CMSAttributes([
             cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
@@ -401,19 +400,19 @@ class FastBatch:
             local = doc.contents_at - len(data)
             h.update(doc.update[:local])
             h.update(doc.update[local + doc.contents_len + 2:])
-            doc.attrs = self._attrs_head + h.digest() + self._attrs_tail
+            doc.document_digest = h.digest()
             self._docs.append(doc)
-            digests.append(hashlib.sha256(doc.attrs).digest())
+            digests.append(hashlib.sha256(self._attrs_head + doc.document_digest + self._attrs_tail).digest())
         return digests
 
     def finish(self, signature_values: Sequence[bytes | None]) -> list[bytes | None]:
-        """Timestamps and embeds the signature values (same order as ``prepare``'s digests); adds the DSS."""
+        """Timestamps and embeds the signature values (same order as ``prepare``'s digests)."""
         live = [(d, v) for d, v in zip(self._docs, signature_values, strict=True) if d is not None]
         if any(v is None or len(v) != self._sig_size for _, v in live):
             raise ValueError("giá trị chữ ký không hợp lệ")
         tokens = self._tsa.stamp_each([hashlib.sha256(v).digest() for _, v in live])
         for (doc, value), token in zip(live, tokens, strict=True):
-            der = self._cms(doc.attrs[len(self._attrs_head):len(self._attrs_head) + 32], value, token)
+            der = self._cms(doc.document_digest, value, token)
             if 2 * len(der) > doc.contents_len:
                 raise SigningRefused("Chữ ký lớn hơn chỗ dành sẵn trong tệp; chưa ký.", code="contents_too_small")
             local = doc.contents_at - len(doc.data) + 1
@@ -496,12 +495,6 @@ def _xref_and_trailer(doc: _Doc, offsets: dict[int, int], size: int, xref_at: in
     first = ids[0] if ids else generic.ByteStringObject(os.urandom(16))
     trailer["/ID"] = generic.ArrayObject([first, generic.ByteStringObject(os.urandom(16))])
     return b"".join(lines) + b"trailer\n" + _raw(trailer) + b"\nstartxref\n%d\n%%%%EOF\n" % xref_at
-
-
-def _signing_certificate_v2(cert):
-    from pyhanko.sign.general import as_signing_certificate_v2
-
-    return as_signing_certificate_v2(cert)
 
 
 def sign_batch(pdfs: Sequence[bytes], field_name: str, signer: Signer, settings, *, reason: str | None = None,

@@ -73,18 +73,6 @@ class XadesSettings:
     id_attribute: str = "Id"
 
 
-class _DigestKey:
-    """Looks like a ``cryptography`` RSA private key to signxml, but signs through a ``Signer`` (digests only)."""
-
-    def __init__(self, signer: Signer):
-        self._signer = signer
-        self.key_size = signer.certificate.public_key.bit_size
-
-    def sign(self, data: bytes, padding=None, algorithm=None) -> bytes:
-        name = getattr(algorithm, "name", "sha256")
-        return self._signer.sign_digests([hashlib.new(name, data).digest()], name)[0]
-
-
 def _crypto(cert: asn1_x509.Certificate):
     from cryptography import x509 as cx509
 
@@ -105,12 +93,13 @@ def sign_xml(xml: bytes, signer: Signer, settings: XadesSettings, *, signature_i
     return out
 
 
-class _RecordingKey(_DigestKey):
-    """Gives signxml a placeholder signature value and keeps the digest: the real values come later, all
-    of a batch from one call to the signer's key (one confirmation on a remote signing service)."""
+class _RecordingKey:
+    """Looks like a ``cryptography`` RSA private key to signxml: gives it a placeholder signature value and
+    keeps the digest. The real values come later, all of a batch from one call to the signer's key (one
+    confirmation on a remote signing service)."""
 
     def __init__(self, signer: Signer):
-        super().__init__(signer)
+        self.key_size = signer.certificate.public_key.bit_size
         self.digest: bytes | None = None
 
     def sign(self, data: bytes, padding=None, algorithm=None) -> bytes:
