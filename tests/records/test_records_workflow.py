@@ -3,6 +3,8 @@ every signature; batches survive a crash; nothing is issued with a signature mis
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.exceptions import PermissionDenied
 
@@ -17,6 +19,8 @@ def _files(record):
 
 
 def test_teachers_in_any_order_then_gvcn_leader_and_seal_issue_valid_pdf_and_xml(rw, settings):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
     from hocba.identities.service import trust_config
     from hocba.records.models import HocBaRecord, RegistryEntry, SignatureStep
     from hocba.signing.pades import signature_fields
@@ -51,6 +55,12 @@ def test_teachers_in_any_order_then_gvcn_leader_and_seal_issue_valid_pdf_and_xml
         assert fields[0].startswith("gv-") and steps[0].signer.user == rw.gv2  # not the plan's first field
         assert [s.id for s in xml_report.signatures] == [s.signature_id for s in steps]
         assert RegistryEntry.objects.get(record=record, event="issued").file_sha256 == record.xml_sha256
+        # personal signatures come from the batch fast path: one revision each, its revocation data included
+        reader = PdfFileReader(io.BytesIO(pdf))
+        personal = [s for s in reader.embedded_regular_signatures if s.field_name != "condau"]
+        revisions = [s.signed_revision for s in personal]
+        assert revisions == list(range(revisions[0], revisions[0] + len(personal))), revisions
+        assert "/DSS" in reader.get_historical_resolver(revisions[0]).root
 
 
 def test_each_signer_signs_only_their_own_steps_and_the_seal_is_the_principals_or_admins(rw):
