@@ -15,6 +15,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from tests.digitise.conftest import PDF_SCAN, DigitiseWorld
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -67,7 +68,7 @@ def test_a_paper_year_is_typed_reviewed_signed_and_issued_as_digitised(page, liv
     page.get_by_label("Khối").select_option("7")
     page.get_by_label("Lớp", exact=True).fill("7A2")
     _submit(page, "Tạo bản số hóa")
-    assert page.get_by_role("heading", name="Số hóa học bạ giấy – " + world.student.full_name).is_visible()
+    expect(page.get_by_role("heading", name="Số hóa học bạ giấy – " + world.student.full_name)).to_be_visible()
 
     # the summary: conduct and learning, the GVCN (left the school) and the comment
     for label, value in (("Rèn luyện học kì I", "K"), ("Rèn luyện học kì II", "T"), ("Rèn luyện cả năm", "T"),
@@ -78,7 +79,7 @@ def test_a_paper_year_is_typed_reviewed_signed_and_issued_as_digitised(page, liv
     page.get_by_label("GVCN ghi trên học bạ giấy").fill("Trần Thị Lan")
     page.get_by_label("Nhận xét của giáo viên chủ nhiệm").fill("Chăm ngoan, có tiến bộ trong học kì II.")
     _submit(page, "Lưu tổng kết")
-    assert page.get_by_text("Đã lưu phần tổng kết năm học.").is_visible()
+    expect(page.get_by_text("Đã lưu phần tổng kết năm học.")).to_be_visible()
 
     # two subjects typed; a bad mark first, refused with the cell named
     toan = Staff.objects.get(user=world.gv1)
@@ -88,7 +89,7 @@ def test_a_paper_year_is_typed_reviewed_signed_and_issued_as_digitised(page, liv
     page.get_by_label("Toán giáo viên ghi trên học bạ giấy").fill(toan.full_name)
     page.get_by_label("Toán giáo viên còn công tác").select_option(str(toan.pk))
     _submit(page, "Lưu kết quả môn học")
-    assert page.get_by_text("Môn Toán, cả năm: «85» không hợp lệ", exact=False).is_visible()
+    expect(page.get_by_text("Môn Toán, cả năm: «85» không hợp lệ", exact=False)).to_be_visible()
     page.get_by_label("Toán học kì I", exact=True).fill("8")
     page.get_by_label("Toán học kì II", exact=True).fill("8,5")
     page.get_by_label("Toán cả năm", exact=True).fill("8,3")
@@ -98,18 +99,18 @@ def test_a_paper_year_is_typed_reviewed_signed_and_issued_as_digitised(page, liv
                          ("Ngữ văn giáo viên ghi trên học bạ giấy", "Lê Thị Hoa")):
         page.get_by_label(label, exact=True).fill(value)
     _submit(page, "Lưu kết quả môn học")
-    assert page.get_by_text("Đã lưu kết quả các môn học.").is_visible()
+    expect(page.get_by_text("Đã lưu kết quả các môn học.")).to_be_visible()
 
     # the scan, the review of the departed teacher's subject, submission
     page.get_by_label("Tệp quét", exact=False).set_input_files(
         files=[{"name": "hoc-ba-7A2.pdf", "mimeType": "application/pdf", "buffer": PDF_SCAN}])
     _submit(page, "Đính kèm bản quét")
     scan_sha = hashlib.sha256(PDF_SCAN).hexdigest()
-    assert page.get_by_text(scan_sha).is_visible()
+    expect(page.get_by_text(scan_sha)).to_be_visible()
     page.get_by_label("Đã đối chiếu môn Ngữ văn", exact=False).check()
     _submit(page, "Đánh dấu đã rà soát")
     _submit(page, "Gửi rà soát và tạo học bạ số")
-    assert page.get_by_role("heading", name="Tình trạng: Đã rà soát, chờ ký").is_visible()
+    expect(page.get_by_role("heading", name="Tình trạng: Đã rà soát, chờ ký")).to_be_visible()
     d = Digitisation.objects.get(student=world.student)
     signout()
 
@@ -118,18 +119,19 @@ def test_a_paper_year_is_typed_reviewed_signed_and_issued_as_digitised(page, liv
     page.goto(f"{live_server.url}/hoc-ba-so/so-hoa/")
     page.get_by_role("link", name=f"{world.student.full_name} – năm học 2022-2023", exact=False).click()
     _submit(page, "Ký xác nhận phần của tôi")
-    assert page.get_by_text("Đã ký 1 chữ ký.").is_visible()
+    expect(page.get_by_text("Đã ký 1 chữ ký.")).to_be_visible()
     signout()
 
     # the principal signs for those who left, approves and seals
     signin("hieutruong", PASSWORD)
     page.goto(f"{live_server.url}/hoc-ba-so/so-hoa/{d.pk}/")
     _submit(page, "Ký thay, phê duyệt và phát hành")
-    assert page.get_by_text("và phát hành học bạ số.", exact=False).is_visible()
-    assert page.get_by_role("heading", name="Tình trạng: Đã phát hành").is_visible()
+    expect(page.get_by_text("và phát hành học bạ số.", exact=False)).to_be_visible()
+    expect(page.get_by_role("heading", name="Tình trạng: Đã phát hành")).to_be_visible()
     page.get_by_role("link", name="Xem học bạ số").click()
-    assert page.get_by_role("heading", name="Phiên bản 1: Có hiệu lực", exact=False).is_visible()
-    assert page.get_by_text("Số hóa từ học bạ giấy").is_visible() and page.get_by_text(scan_sha).is_visible()
+    expect(page.get_by_role("heading", name="Phiên bản 1: Có hiệu lực", exact=False)).to_be_visible()
+    expect(page.get_by_text("Số hóa từ học bạ giấy")).to_be_visible()
+    expect(page.get_by_text(scan_sha)).to_be_visible()
     with page.expect_download() as info:
         page.get_by_role("link", name="Tải PDF").click()
     pdf = Path(info.value.path()).read_bytes()

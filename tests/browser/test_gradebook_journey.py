@@ -12,6 +12,7 @@ import re
 import subprocess
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -50,7 +51,7 @@ def test_a_teacher_enters_a_column_by_keyboard_and_paste_sees_averages_and_confi
     signin("gvcn", demo)
     page.get_by_role("link", name="Sổ điểm của tôi").click()
     page.get_by_role("row", name=re.compile(r"9A1 Ngữ văn Học kì I\s")).get_by_role("link").click()
-    assert page.get_by_role("heading", name="Lớp 9A1 – Ngữ văn – Học kì I").is_visible()
+    expect(page.get_by_role("heading", name="Lớp 9A1 – Ngữ văn – Học kì I")).to_be_visible()
     rows = page.locator("#gb-grid tbody tr")
     n = rows.count()
     assert n > 30
@@ -86,11 +87,11 @@ def test_a_teacher_enters_a_column_by_keyboard_and_paste_sees_averages_and_confi
 
     page.get_by_role("button", name="Xác nhận cột điểm").click()
     dialog = page.locator("#gb-confirm-dialog")
-    assert dialog.is_visible()
-    assert dialog.get_by_text(f"{n}/{n} học sinh đã có đủ").is_visible()
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_text(f"{n}/{n} học sinh đã có đủ")).to_be_visible()
     dialog.get_by_role("button", name="Xác nhận và khoá cột điểm").click()
     page.wait_for_load_state("domcontentloaded")
-    assert page.get_by_text("Đã xác nhận cột điểm Ngữ văn lớp 9A1").is_visible()
+    expect(page.get_by_text("Đã xác nhận cột điểm Ngữ văn lớp 9A1")).to_be_visible()
     assert page.locator("#gb-grid input[data-slot=gk]").first.get_attribute("readonly") is not None
     from hocba.gradebook.models import ColumnSignoff
 
@@ -136,19 +137,19 @@ def test_the_class_is_confirmed_released_then_unlocked_and_corrected_with_the_co
     signin("gvcn", demo)
     page.goto(summary)
     page.get_by_role("button", name="Xác thực sổ (GVCN)").click()
-    assert page.get_by_text("Đã xác thực sổ học kì I của lớp 9A1").is_visible()
+    expect(page.get_by_text("Đã xác thực sổ học kì I của lớp 9A1")).to_be_visible()
     signout()
 
     signin("hieutruong", demo)
     page.get_by_role("row", name=re.compile(r"^9A1 ")).get_by_role("link", name="Tổng hợp").click()
     page.goto(summary)
     page.get_by_role("button", name="Ban hành sổ").click()
-    assert page.get_by_text("Đã ban hành sổ học kì I của lớp 9A1").is_visible()
+    expect(page.get_by_text("Đã ban hành sổ học kì I của lớp 9A1")).to_be_visible()
     # A correction is needed: the principal reopens the book, saying why.
     page.locator("summary", has_text="Mở lại sổ").click()
     page.get_by_label("Lí do mở lại").fill("Giáo viên Ngữ văn báo nhập nhầm một điểm")
     page.get_by_role("button", name="Mở lại sổ").click()
-    assert page.get_by_text("Đã mở lại sổ học kì I").is_visible()
+    expect(page.get_by_text("Đã mở lại sổ học kì I")).to_be_visible()
     signout()
 
     signin("gvcn", demo)
@@ -156,15 +157,15 @@ def test_the_class_is_confirmed_released_then_unlocked_and_corrected_with_the_co
     page.get_by_role("link", name="Đề nghị mở khoá để sửa").click()
     page.get_by_label("Lí do cần sửa").fill("Nhập nhầm điểm cuối kì của một học sinh")
     page.get_by_role("button", name="Gửi đề nghị").click()
-    assert page.get_by_text("đang chờ hiệu trưởng duyệt").is_visible()
+    expect(page.get_by_text("đang chờ hiệu trưởng duyệt")).to_be_visible()
     signout()
 
     signin("hieutruong", demo)
     page.get_by_role("link", name="Đề nghị mở khoá cột điểm").click()
-    assert page.get_by_text("Nhập nhầm điểm cuối kì của một học sinh").is_visible()
+    expect(page.get_by_text("Nhập nhầm điểm cuối kì của một học sinh")).to_be_visible()
     page.get_by_role("link", name="Xem và duyệt").click()
     page.get_by_role("button", name="Duyệt mở khoá").click()
-    assert page.get_by_text("Đã duyệt đề nghị mở khoá cột Ngữ văn lớp 9A1").is_visible()
+    expect(page.get_by_text("Đã duyệt đề nghị mở khoá cột Ngữ văn lớp 9A1")).to_be_visible()
     signout()
 
     signin("gvcn", demo)
@@ -176,11 +177,11 @@ def test_the_class_is_confirmed_released_then_unlocked_and_corrected_with_the_co
     _wait_saved(page)
     page.get_by_role("button", name="Xác nhận cột điểm").click()
     page.get_by_role("button", name="Xác nhận và khoá cột điểm").click()
-    assert page.get_by_text("Đã xác nhận cột điểm Ngữ văn").is_visible()
+    expect(page.get_by_text("Đã xác nhận cột điểm Ngữ văn")).to_be_visible()
 
     page.goto(summary + "in/")
-    assert page.get_by_text("Trong trang này có 1 điểm được sửa chữa, trong đó môn: Ngữ văn: 1.").is_visible()
-    assert page.get_by_role("heading", name="BẢNG TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ GIÁO DỤC – HỌC KÌ I").is_visible()
+    expect(page.get_by_text("Trong trang này có 1 điểm được sửa chữa, trong đó môn: Ngữ văn: 1.")).to_be_visible()
+    expect(page.get_by_role("heading", name="BẢNG TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ GIÁO DỤC – HỌC KÌ I")).to_be_visible()
     # Printed, each page block is one A4 sheet, so each corrections line sits under the marks it counts.
     pdf = tmp_path / "so-theo-doi.pdf"
     page.pdf(path=str(pdf), prefer_css_page_size=True)
@@ -191,7 +192,7 @@ def test_the_class_is_confirmed_released_then_unlocked_and_corrected_with_the_co
     # ĐTBmhkII and beside it ĐTBmcn = (ĐTBmhkI 8,3 after the correction + 2 × 9,0) / 3 = 8,8 as soon as the
     # autosave returns, without reloading the page.
     page.goto(f"{live_server.url}/lop/{cls.pk}/mon/NV/hk2/")
-    assert page.get_by_role("columnheader", name="ĐTBmcn").is_visible()
+    expect(page.get_by_role("columnheader", name="ĐTBmcn")).to_be_visible()
     first = page.locator("#gb-grid tbody tr").first
     year = first.locator(".gb-year-value")
     assert year.inner_text() == ""

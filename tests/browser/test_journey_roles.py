@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,7 +37,7 @@ def test_each_demo_role_logs_in_and_lands_on_its_home_page(page, live_server, de
     for username, expected in HOMES.items():
         signin(username, demo_school)
         assert page.url.rstrip("/") == live_server.url, f"{username} did not land on the home page"
-        assert page.get_by_text(expected).first.is_visible(), f"{username}: home page lacks {expected!r}"
+        expect(page.get_by_text(expected).first, f"{username}: home page lacks {expected!r}").to_be_visible()
         signout()
         assert "/dang-nhap/" in page.url
 
@@ -49,12 +50,12 @@ def test_a_teacher_opening_another_teachers_class_gets_a_refusal_page(page, live
     signin("gvbm", demo_school)
     response = page.goto(f"{live_server.url}/lop/{nine_a1.pk}/")
     assert response.status == 403
-    assert page.get_by_role("heading", name="Không có quyền truy cập").is_visible()
-    assert page.get_by_text("9A1").first.is_visible()
+    expect(page.get_by_role("heading", name="Không có quyền truy cập")).to_be_visible()
+    expect(page.get_by_text("9A1").first).to_be_visible()
     # The homeroom teacher of 9A1 opens it and sees the class list.
     signout()
     signin("gvcn", demo_school)
     response = page.goto(f"{live_server.url}/lop/{nine_a1.pk}/")
     assert response.status == 200
-    assert page.get_by_role("heading", name="Lớp 9A1 – năm học 2024-2025").is_visible()
+    expect(page.get_by_role("heading", name="Lớp 9A1 – năm học 2024-2025")).to_be_visible()
     assert page.locator("table.grid tbody tr").count() > 30

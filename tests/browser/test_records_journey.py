@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -81,37 +82,38 @@ def test_the_principal_revokes_and_reissues_and_the_old_version_verifies_as_repl
     old = demo_issued["record"]
     signin("hieutruong", demo_issued["password"])
     page.goto(f"{live_server.url}/hoc-ba-so/lop/{demo_issued['cls'].pk}/")
-    assert page.get_by_role("heading", name="Học bạ số – lớp 9A1 – năm học 2024-2025").is_visible()
+    expect(page.get_by_role("heading", name="Học bạ số – lớp 9A1 – năm học 2024-2025")).to_be_visible()
     page.get_by_role("row", name=old.student.full_name).get_by_role("link", name="Chi tiết").click()
-    assert page.get_by_role("heading", name="Phiên bản 1: Có hiệu lực", exact=False).is_visible()
+    expect(page.get_by_role("heading", name="Phiên bản 1: Có hiệu lực", exact=False)).to_be_visible()
 
     # revoke: the confirmation dialog asks for the reason
     page.get_by_role("button", name="Thu hồi học bạ này").click()
     dialog = page.get_by_role("dialog")
-    assert dialog.is_visible()
+    expect(dialog).to_be_visible()
     dialog.get_by_label("Lí do thu hồi").fill("Nhận xét của giáo viên chủ nhiệm ghi nhầm học sinh")
     dialog.get_by_role("button", name="Xác nhận thu hồi").click()
     page.wait_for_load_state("domcontentloaded")
-    assert page.get_by_text("Đã thu hồi học bạ.").is_visible()
-    assert page.get_by_role("heading", name="Phiên bản 1: Đã bị thu hồi ngày", exact=False).is_visible()
+    expect(page.get_by_text("Đã thu hồi học bạ.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Phiên bản 1: Đã bị thu hồi ngày", exact=False)).to_be_visible()
 
     # a new version from the grade book as it is now, to be signed again
     page.get_by_role("button", name="Tạo phiên bản mới từ sổ theo dõi hiện tại").click()
     page.wait_for_load_state("domcontentloaded")
-    assert page.get_by_role("heading", name="Phiên bản 2: Chưa phát hành", exact=False).is_visible()
+    expect(page.get_by_role("heading", name="Phiên bản 2: Chưa phát hành", exact=False)).to_be_visible()
     new = HocBaRecord.objects.get(student=old.student, version=2)
-    assert new.replaces == old and page.get_by_text(str(old.record_id)).first.is_visible()
+    expect(new.replaces == old and page.get_by_text(str(old.record_id)).first).to_be_visible()
 
     runs = _off_the_event_loop(pipeline.sign_everything, old.school, HocBaRecord.objects.filter(pk=new.pk))
     assert [r.signatures for r in runs] == [new.steps.filter(kind=k).count() for k in ("gvbm", "gvcn", "leader",
                                                                                          "seal")]
     page.reload()
-    assert page.get_by_role("heading", name="Phiên bản 2: Có hiệu lực", exact=False).is_visible()
+    expect(page.get_by_role("heading", name="Phiên bản 2: Có hiệu lực", exact=False)).to_be_visible()
     new_pdf = _download(page, "Tải PDF")
 
     page.get_by_role("link", name="phiên bản 1", exact=False).first.click()
     heading = page.get_by_role("heading", name="Phiên bản 1: Đã bị thu hồi, thay thế bởi học bạ", exact=False)
-    assert heading.is_visible() and str(new.record_id) in heading.inner_text()
+    expect(heading).to_be_visible()
+    assert str(new.record_id) in heading.inner_text()
     old_pdf, old_xml = _download(page, "Tải PDF"), _download(page, "Tải XML")
 
     for data in (old_pdf, old_xml):
@@ -132,9 +134,9 @@ def test_the_principal_revokes_and_reissues_and_the_old_version_verifies_as_repl
     # the parent sees both versions and downloads the one in force
     signin("phuhuynh", demo_issued["password"])
     page.goto(f"{live_server.url}/hoc-ba-so/")
-    assert page.get_by_role("heading", name="Học bạ số của con").is_visible()
+    expect(page.get_by_role("heading", name="Học bạ số của con")).to_be_visible()
     row = page.get_by_role("row", name="2024-2025 9A1 2 Có hiệu lực", exact=False)
     with page.expect_download() as info:
         row.get_by_role("link", name="PDF").click()
     assert Path(info.value.path()).read_bytes() == new_pdf
-    assert page.get_by_text("Đã thu hồi, thay thế bởi phiên bản 2").is_visible()
+    expect(page.get_by_text("Đã thu hồi, thay thế bởi phiên bản 2")).to_be_visible()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+from playwright.sync_api import expect
 from tests.verify.verify_support import documents_fixture, registry_fixture, second_pki_fixture  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,15 +36,15 @@ def portal(page, live_server, registry, settings, tmp_path):
 def test_each_kind_of_document_gets_its_verdict_and_reason(page, portal, documents):
     verdict, reason = portal(documents.valid.pdf, "hocba-hop-le.pdf")
     assert verdict == "Hợp lệ" and "đang có hiệu lực" in reason
-    assert page.locator("[data-check=unchanged].check-ok").is_visible()
+    expect(page.locator("[data-check=unchanged].check-ok")).to_be_visible()
     assert page.locator("[data-check=registry]").inner_text().count("Có hiệu lực") == 1
-    assert page.get_by_text("Liên kết học bạ năm trước").is_visible()
+    expect(page.get_by_text("Liên kết học bạ năm trước")).to_be_visible()
     page.get_by_text("Chữ ký condau").click()
-    assert page.get_by_role("row", name="Tổ chức cấp chứng thư số HOCBA Demo Issuing CA").first.is_visible()
+    expect(page.get_by_role("row", name="Tổ chức cấp chứng thư số HOCBA Demo Issuing CA").first).to_be_visible()
 
     verdict, reason = portal(documents.tampered_pdf, "hocba-da-sua.pdf")
     assert verdict == "Không hợp lệ" and "thay đổi sau khi ký" in reason
-    assert page.locator("[data-check=unchanged].check-fail").is_visible()
+    expect(page.locator("[data-check=unchanged].check-fail")).to_be_visible()
 
     verdict, reason = portal(documents.revoked.pdf, "hocba-thu-hoi.pdf")
     assert verdict == "Đã bị thu hồi" and "Đã bị thu hồi ngày" in reason
@@ -56,7 +57,7 @@ def test_each_kind_of_document_gets_its_verdict_and_reason(page, portal, documen
 
     verdict, reason = portal(documents.untrusted.pdf, "hocba-ca-la.pdf")
     assert verdict == "Không xác định được" and "không do tổ chức cung cấp dịch vụ chứng thực được tin cậy" in reason
-    assert page.locator("[data-check=chain].check-fail").is_visible()
+    expect(page.locator("[data-check=chain].check-fail")).to_be_visible()
 
     verdict, reason = portal(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "anh-chup.pdf")
     assert verdict == "Không xác định được" and reason.startswith("Không đọc được tệp")
@@ -80,8 +81,9 @@ def test_the_xml_can_be_dropped_onto_the_page(page, live_server, portal, documen
 def test_the_printed_qr_code_leads_to_the_summary_and_the_authentic_copy(page, live_server, portal, documents):
     page.goto(live_server.url + documents.valid.url())
     assert page.locator("#verdict").inner_text() == "Hợp lệ"
-    assert page.get_by_role("heading", name="Thông tin học bạ").is_visible()
-    assert page.get_by_text("Đặng Thị Ngọc Ánh").is_visible() and page.get_by_text("079******234").is_visible()
+    expect(page.get_by_role("heading", name="Thông tin học bạ")).to_be_visible()
+    expect(page.get_by_text("Đặng Thị Ngọc Ánh")).to_be_visible()
+    expect(page.get_by_text("079******234")).to_be_visible()
     assert "079310001234" not in page.content()
     with page.expect_download() as info:
         page.get_by_role("link", name="Tải bản PDF").click()
@@ -95,5 +97,5 @@ def test_a_typed_code_shows_only_the_status_and_the_school(page, live_server, po
     page.wait_for_load_state("domcontentloaded")
     assert page.url == f"{live_server.url}/xac-thuc/{documents.revoked.code}"
     assert page.locator("#verdict").inner_text() == "Đã bị thu hồi"
-    assert page.get_by_text("Trường THCS Thử Nghiệm").first.is_visible()
+    expect(page.get_by_text("Trường THCS Thử Nghiệm").first).to_be_visible()
     assert page.get_by_text("Đặng Thị Ngọc Ánh").count() == 0 and page.get_by_text("Tải bản PDF").count() == 0
