@@ -24,6 +24,8 @@ import time
 
 import pytest
 
+from hocba.signing.pades import TIMESTAMP_FIELD
+
 SEED = random.randrange(1_000_000)
 SEAL_STUDENTS = 2  # tests/ops/conftest.py builds that many records for the seal batch
 SEAL_ENV = {"HOCBA_SIGNING_CHUNK": "1", "HOCBA_RECORDS_VALIDATION": "none"}  # as conftest.SEAL_ENV
@@ -168,12 +170,13 @@ def record_side(r: dict) -> str:
     assert r["files_ok"], r
     if r["status"] == "signing":
         assert r["seal_step"] == "pending" and r["unsigned_steps"] == ["condau"] and not r["issued_at"], r
-        assert r["pdf_unsigned"] == ["condau"] and r["xml_missing"] == ["sig-condau"], r
+        # the seal's field, and the document timestamp's, which the seal fills after it
+        assert r["pdf_unsigned"] == ["condau", TIMESTAMP_FIELD] and r["xml_missing"] == ["sig-condau"], r
         assert r["issued_entries"] == [] and "done" not in r["seal_items"], r
         return "before"
     assert r["status"] == "issued" and r["issued_at"] and r["seal_step"] == "signed", r
     assert r["unsigned_steps"] == [] and r["pdf_unsigned"] == [] and r["xml_missing"] == [], r
-    assert any(f.startswith("Timestamp-") for f in r["pdf_fields"]), r  # PAdES-LTA document timestamp
+    assert TIMESTAMP_FIELD in r["pdf_fields"], r  # filled (pdf_unsigned is empty): the PAdES-LTA document timestamp
     assert r["issued_entries"] == [r["xml_sha256"]] and r["seal_items"] == ["done"], r
     return "after"
 

@@ -11,8 +11,8 @@ law asks for — personal signatures first, the school seal last — is kept by 
 everything and sets DocMDP "no changes", and which ``pades.sign_field``/``BatchSession`` refuse to sign
 while another field is empty; the order GVBM → GVCN → HT is kept by the workflow (``workflow``).
 
-Same field names, labels and order as ``signing_plan``; the layout of the fields is that of
-``pades.prepare_fields`` (invisible fields).
+Same field names, labels and order as ``signing_plan``, then the document timestamp's field
+(``pades.TIMESTAMP_FIELD``); the layout of the fields is that of ``pades.prepare_fields`` (invisible fields).
 """
 
 from __future__ import annotations
@@ -29,19 +29,24 @@ def prepare_fields(pdf: bytes, record: HocBaNamHoc) -> bytes:
     from pyhanko.sign import fields as pdf_fields
     from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, MDPPerm, SigFieldSpec
 
+    from hocba.signing.pades import TIMESTAMP_FIELD, append_timestamp_field
+
     parts = signing_plan(record)
     names = [p.field_name for p in parts]
-    if len(set(names)) != len(names):
+    if len(set(names)) != len(names) or TIMESTAMP_FIELD in names:
         raise ValueError("tên trường chữ ký bị trùng")
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     for part in parts:
-        if part.role == SEAL_ROLE:
-            lock, docmdp = FieldMDPSpec(FieldMDPAction.ALL), MDPPerm.NO_CHANGES
+        if part.role == SEAL_ROLE:  # everything but the document timestamp's field (pades.TIMESTAMP_FIELD)
+            lock, docmdp = FieldMDPSpec(FieldMDPAction.EXCLUDE, fields=[TIMESTAMP_FIELD]), MDPPerm.NO_CHANGES
         else:
-            lock, docmdp = FieldMDPSpec(FieldMDPAction.EXCLUDE, fields=[n for n in names if n != part.field_name]), None
+            others = [n for n in names if n != part.field_name]
+            lock, docmdp = FieldMDPSpec(FieldMDPAction.EXCLUDE, fields=[*others, TIMESTAMP_FIELD]), None
         pdf_fields.append_signature_field(writer, SigFieldSpec(
             sig_field_name=part.field_name, field_mdp_spec=lock, doc_mdp_update_value=docmdp,
             readable_field_name=part.label))
+    if parts and parts[-1].role == SEAL_ROLE:
+        append_timestamp_field(writer)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -342,8 +342,10 @@ class FastBatch:
         if "/Lock" in field:
             lock_ref = field.raw_get("/Lock")
             lock = index.get(lock_ref) if isinstance(lock_ref, generic.IndirectObject) else lock_ref
-            if lock.get("/Action") == "/All":
-                raise Unsupported("a lock on everything is the seal's: pyHanko signs it")
+            if lock.get("/Action") == "/All" or "/P" in lock:
+                # the seal's lock: everything (older files) or everything but the document timestamp's field,
+                # with DocMDP (/P) — a certification signature followed by a document timestamp: pyHanko's
+                raise Unsupported("the seal's lock (DocMDP, B-LTA): pyHanko signs it")
         if "/DSS" in catalog and not isinstance(catalog.raw_get("/DSS"), generic.IndirectObject):
             raise Unsupported("direct DSS")
         return _Doc(data, index, ref.idnum, field, lock, root_ref.idnum, catalog, acroform_ref.idnum, acroform)

@@ -6,7 +6,9 @@ The order the law asks for — personal signatures first, the school seal last �
    Each field carries a lock dictionary (``/Lock``) that, once that field is signed, freezes every form
    field except the signature fields still to come; the seal's lock freezes everything and sets DocMDP
    "no changes" (only validation data and document timestamps may follow). So each later signature is an
-   allowed change for every earlier one, and a signature added anywhere else breaks them.
+   allowed change for every earlier one, and a signature added anywhere else breaks them. When the last
+   slot is the seal, the empty field of its document timestamp (``TIMESTAMP_FIELD``) comes after it, left
+   open by every lock.
 2. ``sign_field`` fills one field: precheck of the certificate, CMS with a signature timestamp (RFC 3161)
    and the revocation data of the chain embedded in the DSS (PAdES B-LT). With ``seal=True`` (the last
    field) a document timestamp follows, making the file B-LTA.
@@ -37,6 +39,21 @@ from .trust import TrustConfig
 
 SEAL_ROLE = "con_dau"
 
+#: The field of the PAdES-LTA document timestamp that follows the seal. Created, empty and invisible, with the
+#: signers' fields (before the first signature) instead of by pyHanko after the seal: then no revision after
+#: the first signature touches a page (the new field's widget would be added to the first page's /Annots),
+#: and validating each signature no longer needs the paths to that page through the whole structure tree
+#: of the tagged PDF (``usages``). Every lock leaves it open (pyHanko refuses to fill a locked field, even with
+#: a document timestamp), the seal's included. It is not a signer's field: the seal does not wait for it.
+TIMESTAMP_FIELD = "dauthoigian"
+TIMESTAMP_LABEL = "Dấu thời gian tài liệu (PAdES-LTA)"
+
+
+def append_timestamp_field(writer) -> None:
+    """Adds the empty ``TIMESTAMP_FIELD`` (after the seal's field) to a document being prepared."""
+    pdf_fields.append_signature_field(writer, SigFieldSpec(sig_field_name=TIMESTAMP_FIELD,
+                                                           readable_field_name=TIMESTAMP_LABEL))
+
 
 @dataclass(frozen=True)
 class SignerSlot:
@@ -65,7 +82,7 @@ class PadesSettings:
 def prepare_fields(pdf: bytes, slots: Sequence[SignerSlot]) -> bytes:
     """Adds one empty signature field per slot (in signing order; the seal, if any, last) with its lock."""
     names = [s.field_name for s in slots]
-    if len(set(names)) != len(names):
+    if len(set(names)) != len(names) or TIMESTAMP_FIELD in names:
         raise ValueError("tên trường chữ ký bị trùng")
     if any(s.role == SEAL_ROLE for s in slots[:-1]):
         raise ValueError("con dấu số phải là chữ ký cuối cùng")
@@ -74,13 +91,15 @@ def prepare_fields(pdf: bytes, slots: Sequence[SignerSlot]) -> bytes:
     for i, slot in enumerate(slots):
         if slot.field_name in existing:
             raise ValueError(f"tài liệu đã có trường chữ ký {slot.field_name}")
-        if slot.role == SEAL_ROLE:
-            lock, docmdp = FieldMDPSpec(FieldMDPAction.ALL), MDPPerm.NO_CHANGES
+        if slot.role == SEAL_ROLE:  # everything but the document timestamp's field, and DocMDP "no changes"
+            lock, docmdp = FieldMDPSpec(FieldMDPAction.EXCLUDE, fields=[TIMESTAMP_FIELD]), MDPPerm.NO_CHANGES
         else:
-            lock, docmdp = FieldMDPSpec(FieldMDPAction.EXCLUDE, fields=names[i + 1:]), None
+            lock, docmdp = FieldMDPSpec(FieldMDPAction.EXCLUDE, fields=[*names[i + 1:], TIMESTAMP_FIELD]), None
         pdf_fields.append_signature_field(writer, SigFieldSpec(
             sig_field_name=slot.field_name, field_mdp_spec=lock, doc_mdp_update_value=docmdp,
             readable_field_name=slot.label))
+    if slots and slots[-1].role == SEAL_ROLE and TIMESTAMP_FIELD not in existing:
+        append_timestamp_field(writer)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -99,6 +118,7 @@ def _metadata(field_name: str, signer: Signer, settings: PadesSettings, vc, *, s
         embed_validation_info=True, use_pades_lta=seal, validation_context=vc,
         signer_key_usage={"non_repudiation"}, name=holder_name(signer.certificate),
         docmdp_permissions=MDPPerm.NO_CHANGES if seal else MDPPerm.FILL_FORMS,
+        timestamp_field_name=TIMESTAMP_FIELD if seal else None,
         reason=reason, location=settings.location)
 
 
@@ -109,7 +129,7 @@ def _check_field(pdf: bytes, field_name: str, seal: bool) -> None:
     if state[field_name]:
         raise SigningRefused(f"Ô chữ ký {field_name} đã được ký.", code="already_signed")
     if seal:
-        missing = [n for n, signed in state.items() if not signed and n != field_name]
+        missing = [n for n, signed in state.items() if not signed and n not in (field_name, TIMESTAMP_FIELD)]
         if missing:
             raise SigningRefused("Chưa đủ chữ ký cá nhân (còn thiếu: " + ", ".join(missing)
                                  + "); con dấu số phải ký sau cùng.", code="seal_not_last")

@@ -332,9 +332,13 @@ def _die_with_parent() -> None:
 
 
 def _empty_signature_fields(reader) -> list[str]:
+    """Empty signature fields, but for the document timestamp's own field (``pades.TIMESTAMP_FIELD``), which is
+    no one's signature and stays empty until the seal is added."""
     from pyhanko.sign.fields import enumerate_sig_fields
 
-    return [name for name, value, _ in enumerate_sig_fields(reader) if value is None]
+    from .pades import TIMESTAMP_FIELD
+
+    return [name for name, value, _ in enumerate_sig_fields(reader) if value is None and name != TIMESTAMP_FIELD]
 
 
 def validate_xml(data: bytes, trust: TrustConfig, *, workers: int = 1) -> DocumentReport:
