@@ -228,9 +228,13 @@ def validate_pdf(data: bytes, trust: TrustConfig, *, workers: int = 1) -> Docume
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
+    from . import hexstrings, usages
+
+    hexstrings.install()  # signature values read with one slice instead of a call per digit
     anchors = tuple(trust.anchor_names())
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
+        usages.install(reader)  # the same difference analysis, without walking what no later revision touches
         sigs = list(reader.embedded_signatures)
     except (PdfError, ValueError, KeyError) as e:
         return DocumentReport("pdf", (), anchors, problems=(f"Tệp không phải PDF hợp lệ ({e}).",))

@@ -1,0 +1,154 @@
+"""``hocba.signing.usages``: the difference analysis run on the pruned reverse cross-reference map must judge
+every document exactly as pyHanko's own complete map does — the same paths to every object a later revision
+writes or a form rule asks about, and the same verdict on every signature, tampered documents included.
+
+The documents are real học bạ PDFs (Typst, tagged: ~370 structure elements whose ``/Pg`` point at the pages),
+signed as the records workflow signs them, plus the two shapes the pruning has to get right: a signature
+whose field is created at signing time (its widget rewrites a page, so the paths to that page through the
+structure tree count), and a structure element rewritten between two signatures."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+
+from hocba.documents import Renderer, pdf_slots
+from hocba.documents.sample import sample_record
+from hocba.signing import fastpades, pades, usages
+from hocba.signing.backends import pyhanko_signer
+from hocba.signing.validate import validate_pdf
+from hocba.verify.samples import SHORT_PLAN, sign_hoc_ba
+
+
+@pytest.fixture(scope="module")
+def record():
+    return sample_record()
+
+
+@pytest.fixture(scope="module")
+def sealed(pki, record) -> bytes:
+    """GVCN and principal (fast path), the seal and its document timestamp (pyHanko), as the workflow signs."""
+    return sign_hoc_ba(pki, record, only=SHORT_PLAN).pdf
+
+
+@pytest.fixture(scope="module")
+def unsigned(record) -> bytes:
+    slots = [s for s in pdf_slots(record) if s.field_name in ("gvcn", "hieutruong")]
+    return pades.prepare_fields(Renderer().render(record), slots)
+
+
+@pytest.fixture(scope="module")
+def field_made_at_signing(unsigned, pades_settings, signer_for) -> bytes:
+    """GVCN by the fast path, then a signature into a field pyHanko creates while signing (a new widget in the
+    first page's /Annots), then the principal."""
+    pdf = fastpades.sign_batch([unsigned], "gvcn", signer_for("gv.van"), pades_settings)[0]
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    meta = signers.PdfSignatureMetadata(field_name="phoduyet", md_algorithm="sha256",
+                                        subfilter=fields.SigSeedSubFilter.PADES)
+    pdf = signers.PdfSigner(meta, signer=pyhanko_signer(signer_for("gv.toan"))).sign_pdf(
+        writer, existing_fields_only=False).getvalue()
+    return fastpades.sign_batch([pdf], "hieutruong", signer_for("hieutruong"), pades_settings)[0]
+
+
+@pytest.fixture(scope="module")
+def structure_rewritten(unsigned, pades_settings, signer_for) -> bytes:
+    """GVCN signs; then someone rewrites a structure element (its /Alt text); then the principal signs."""
+    pdf = fastpades.sign_batch([unsigned], "gvcn", signer_for("gv.van"), pades_settings)[0]
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    elem_ref = _first_structure_element(writer.root["/StructTreeRoot"])
+    elem = elem_ref.get_object()
+    elem["/Alt"] = generic.TextStringObject("Điểm đã sửa")
+    writer.mark_update(elem_ref)
+    out = io.BytesIO()
+    writer.write(out)
+    return fastpades.sign_batch([out.getvalue()], "hieutruong", signer_for("hieutruong"), pades_settings)[0]
+
+
+def _first_structure_element(node):
+    kids = node["/K"]
+    for kid in kids if isinstance(kids, generic.ArrayObject) else [kids]:
+        raw = kid
+        if isinstance(raw, generic.IndirectObject):
+            return raw
+    raise AssertionError("no indirect structure element")
+
+
+def _readers(pdf: bytes):
+    plain = PdfFileReader(io.BytesIO(pdf), strict=False)
+    pruned = PdfFileReader(io.BytesIO(pdf), strict=False)
+    assert usages.install(pruned)
+    return plain, pruned
+
+
+@pytest.mark.parametrize("doc", ["sealed", "field_made_at_signing", "structure_rewritten"])
+def test_every_path_to_every_object_asked_about_is_the_same_as_pyhankos(doc, request):
+    plain, pruned = _readers(request.getfixturevalue(doc))
+    assert plain.root["/StructTreeRoot"]["/K"], "a tagged PDF: the structure tree is what the pruning skips"
+    asked = 0
+    for revision in range(plain.xrefs.total_revisions):
+        complete, fast = plain.get_historical_resolver(revision), pruned.get_historical_resolver(revision)
+        assert isinstance(fast, usages.PrunedResolver)
+        complete._load_reverse_xref_cache()
+        fast._load_reverse_xref_cache()
+        targets = fast._indirect_object_access_cache._targets
+        for key in targets:
+            ref = generic.Reference(*key)
+            assert fast._get_usages_of_ref(ref) == complete._get_usages_of_ref(ref), (revision, key)
+            asked += 1
+        # any other object (here: every object pyHanko found paths to) is answered from the complete walk
+        for ref in list(complete._indirect_object_access_cache)[:25]:
+            assert fast._get_usages_of_ref(ref) == complete._get_usages_of_ref(ref), (revision, ref)
+    assert asked > 30, asked
+
+
+def test_a_page_rewritten_after_a_signature_keeps_its_paths_through_the_structure_tree(field_made_at_signing):
+    plain, pruned = _readers(field_made_at_signing)
+    first_signed = 2  # revision 0: Typst, 1: the empty fields, 2: the GVCN
+    page = plain.root["/Pages"]["/Kids"].raw_get(0).reference
+    assert (page.idnum, page.generation) in pruned.get_historical_resolver(first_signed)._graph.written_after(
+        first_signed), "the field created at signing rewrote the first page"
+    fast = pruned.get_historical_resolver(first_signed)
+    fast._load_reverse_xref_cache()
+    paths = fast._get_usages_of_ref(page)
+    assert any("/StructTreeRoot" in p for p in paths), paths
+    complete = plain.get_historical_resolver(first_signed)
+    complete._load_reverse_xref_cache()
+    assert paths == complete._get_usages_of_ref(page)
+
+
+def _judged(report):
+    return [(s.id, s.valid, s.problems) for s in report.signatures]
+
+
+@pytest.mark.parametrize("doc", ["sealed", "field_made_at_signing", "structure_rewritten"])
+def test_validation_says_the_same_with_and_without_the_pruning(doc, request, trust, monkeypatch):
+    pdf = request.getfixturevalue(doc)
+    pruned = validate_pdf(pdf, trust)
+    monkeypatch.setattr(usages, "install", lambda reader: False)
+    assert _judged(validate_pdf(pdf, trust)) == _judged(pruned)
+
+
+def test_the_sealed_record_is_valid_and_its_timestamp_fills_the_field_made_for_it(sealed, trust):
+    report = validate_pdf(sealed, trust)
+    assert report.valid, report.render_text()
+    assert [s.id for s in report.signatures][-1] == pades.TIMESTAMP_FIELD
+    assert report.signatures[-1].kind == "document_timestamp" and not report.warnings
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    page = reader.root["/Pages"]["/Kids"].raw_get(0).reference
+    signed_from = 2
+    rewritten_after = set().union(*(reader.xrefs.explicit_refs_in_revision(i)
+                                    for i in range(signed_from, reader.xrefs.total_revisions)))
+    assert page not in rewritten_after, "no revision after the first signature touches a page"
+
+
+def test_a_structure_element_rewritten_between_two_signatures_breaks_the_first(structure_rewritten, trust):
+    report = validate_pdf(structure_rewritten, trust)
+    by_id = {s.id: s for s in report.signatures}
+    assert not by_id["gvcn"].valid
+    assert any("sửa đổi sau khi ký" in p for p in by_id["gvcn"].problems), by_id["gvcn"].problems
+    assert by_id["hieutruong"].valid, by_id["hieutruong"].problems
