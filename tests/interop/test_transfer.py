@@ -387,3 +387,40 @@ def test_the_upload_page_keeps_a_valid_package_and_shows_every_reason_for_a_bad_
     assert response.status_code == 200, response.content.decode()[-2000:]
     assert "Đã nhận học bạ của Đặng Thị Ngọc Ánh" in response.content.decode()
     assert ReceivedRecord.objects.get().record_id == grade8.record.record_id
+
+
+def test_the_family_of_a_transferred_student_has_the_received_years_too(rw, grade8, make_user, client):
+    """After a transfer, the grade 8 received from the former school is the family's too: listed on their học
+    bạ page as received, downloadable byte for byte as received, and inside the complete THCS record, which
+    verifies in one step. Another family gets nothing; every copy is audited."""
+    from hocba.audit.models import AuditEvent
+    from hocba.documents import verify_chain
+    from hocba.interop import actions
+    from hocba.interop.models import ReceivedRecord
+    from hocba.school.models import StudentAccess
+
+    imported = actions.import_transfer(rw.principal, rw.school, grade8.package)
+    received = ReceivedRecord.objects.get()
+    parent = make_user("me.nhan", "parent", rw.school, staff=False)
+    StudentAccess.objects.create(user=parent, student=imported.student, relation="mother")
+    stranger = make_user("me.khac", "parent", rw.school, staff=False)
+
+    client.force_login(parent)
+    page = client.get("/hoc-ba-so/").content.decode()
+    assert "2023-2024" in page and f"Nhận từ {OTHER_SCHOOL['name']} khi chuyển trường" in page
+    pdf = client.get(f"/hoc-ba-so/da-nhan/{received.pk}/tai/pdf/")
+    assert pdf.status_code == 200 and pdf.content == grade8.pdf
+    assert client.get(f"/hoc-ba-so/da-nhan/{received.pk}/tai/xml/").content == grade8.xml
+    bundle = client.get(f"/hoc-ba-so/hoc-sinh/{imported.student.pk}/ho-so-thcs/")
+    assert bundle.status_code == 200 and bundle["Content-Type"] == "application/zip"
+    report = verify_chain(bundle.content)
+    assert report.ok, report.problems
+    assert [y.record_id for y in report.years] == [grade8.record.record_id]
+    copies = AuditEvent.objects.filter(action="records.received_copy")
+    assert sorted(e.extra["format"] for e in copies) == ["pdf", "xml", "zip"]
+    assert all(e.extra["record_id"] == received.record_id for e in copies)
+
+    client.force_login(stranger)
+    assert client.get(f"/hoc-ba-so/da-nhan/{received.pk}/tai/pdf/").status_code == 403
+    assert client.get(f"/hoc-ba-so/hoc-sinh/{imported.student.pk}/ho-so-thcs/").status_code == 403
+    assert "2023-2024" not in client.get("/hoc-ba-so/").content.decode()

@@ -364,6 +364,12 @@ def _rows() -> list[Row]:
       lambda w: {"record_id": w.record_s2.record_id, "fmt": "xml"}, "download s2 (6B)")
     r("L   403 403 403 403 403 403 403 403 403", "GET", "records_download",
       lambda w: {"record_id": w.record_s3.record_id, "fmt": "pdf"}, "download s3 (B)")
+    r("L   200 200 200 200 200 200 200 200 403", "GET", "records_received_download",
+      lambda w: {"received_id": w.received_s1.pk, "fmt": "pdf"}, "received year s1 (6A)")
+    r("L   403 403 403 403 200 200 200 200 403", "GET", "records_received_download",
+      lambda w: {"received_id": w.received_s2.pk, "fmt": "xml"}, "received year s2 (6B)")
+    r("L   403 403 403 403 403 403 403 403 403", "GET", "records_received_download",
+      lambda w: {"received_id": w.received_s3.pk, "fmt": "pdf"}, "received year s3 (B)")
     r("L   405 405 405 405 405 405 405 405 405", "GET", "records_revoke", rec("record_s1"), "revoke s1 (6A)")
     r("L   403 403 403 403 403 403 302 403 403", "POST", "records_revoke", rec("record_s1"), "revoke s1 (6A)")
     r("L   403 403 403 403 403 403 403 403 403", "POST", "records_revoke", rec("record_s3"), "revoke s3 (B)")

@@ -102,6 +102,9 @@ class AccessWorld:
         self.record_s1 = self._record(self.c6a, self.s1)
         self.record_s2 = self._record(self.c6b, self.s2)
         self.record_s3 = self._record(self.c6c, self.s3)
+        self.received_s1 = self._received(self.a, self.s1)
+        self.received_s2 = self._received(self.a, self.s2)
+        self.received_s3 = self._received(self.b, self.s3)
 
         from hocba.digitise import actions as digitise
         from hocba.digitise.models import Digitisation
@@ -215,6 +218,23 @@ class AccessWorld:
 
             self._sample_xml = to_xml(sample_record())
         return self._sample_xml
+
+    def _received(self, school, student):
+        """A grade-5 year received from a primary school in a transfer package (files stored as received)."""
+        from hocba.interop.models import ReceivedRecord, TransferImport
+        from hocba.records import storage
+
+        record_id = str(uuid.uuid4())
+        folder = storage.relative_dir(school.code, "da-nhan", record_id)
+        pdf, pdf_sha = storage.write(folder, b"%PDF-1.7\n% access matrix fixture (received)\n", "pdf")
+        xml, xml_sha = storage.write(folder, self._xml, "xml")
+        transfer = TransferImport.objects.create(
+            school=school, student=student, package_sha256=uuid.uuid4().hex * 2, source_school_code="79000999",
+            source_school_name="Trường Tiểu học Cũ", manifest={}, imported_at=timezone.now())
+        return ReceivedRecord.objects.create(
+            transfer=transfer, school=school, student=student, record_id=record_id, version=1,
+            school_year="2023-2024", grade=5, source_school_code="79000999", source_school_name="Trường Tiểu học Cũ",
+            pdf_file=pdf, pdf_sha256=pdf_sha, xml_file=xml, xml_sha256=xml_sha)
 
     def _record(self, school_class, student):
         from hocba.records import storage

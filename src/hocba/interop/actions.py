@@ -614,9 +614,11 @@ class TransferRefused(ActionError):
     """A received package failed a check; ``messages`` lists every reason (Vietnamese). Nothing was saved."""
 
 
-def _transfer_years(student: Student) -> list:
-    """The student's years to hand on, oldest first: every version in force issued in this deployment (any
-    school, same personal number) and every year received from elsewhere that is not also one of those."""
+def years_in_force(student: Student) -> list:
+    """The student's years in force, oldest first (``HocBaRecord`` and ``ReceivedRecord``): every version in
+    force issued in this deployment (any school, same personal number) and every year received from elsewhere
+    that is not also one of those — what a transfer package, an admission batch and the family's complete THCS
+    record hold."""
     from hocba.records.actions import complete_record
 
     from .models import ReceivedRecord
@@ -648,7 +650,7 @@ def export_transfer(actor, student: Student, *, recipient: str = "", purpose: st
     from . import transfer
 
     transfer.require_transfer(actor, student.school)
-    rows = _transfer_years(student)
+    rows = years_in_force(student)
     if not rows:
         raise ActionError("Học sinh chưa có học bạ nào đã phát hành hoặc đã nhận để chuyển đi.")
     years, listed = [], []

@@ -94,10 +94,10 @@ def _check_student(item: AdmissionStudent, year_name: str, full: bool, trust) ->
     from hocba.records.models import HocBaRecord
     from hocba.records.verification import issue_problems
 
-    from .actions import _transfer_years
+    from .actions import years_in_force
     from .models import ReceivedRecord
 
-    item.rows = _transfer_years(item.student)
+    item.rows = years_in_force(item.student)
     names = [r.school_year if isinstance(r, ReceivedRecord) else r.year.name for r in item.rows]
     if year_name not in names:
         item.missing = True

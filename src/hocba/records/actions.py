@@ -338,19 +338,55 @@ def complete_record(student: Student) -> list[HocBaRecord]:
 
 @transaction.atomic
 def give_bundle(actor, student: Student, *, recipient: str = "", purpose: str = "") -> FileOut:
-    """The complete THCS record (every issued year in force) as one ZIP a verifier checks in one step."""
+    """The complete THCS record as one ZIP a verifier checks in one step: every year in force issued in this
+    deployment and every year received from another school (``interop.actions.years_in_force``), so a student
+    who changed schools gets all their years, the chain unbroken. Whoever may see ``student`` may have it:
+    the years issued for this student by this school are checked one by one as for a single copy; years of the
+    same person issued by another school of the deployment, or received in a verified transfer package, come
+    with the student. Each local version gets its registry entry (in its own school's registry); each received
+    year an audit event."""
     from hocba.documents import IssuedYear, export_bundle
+    from hocba.interop.actions import years_in_force
+    from hocba.school.permissions import require_view_student
 
-    records = complete_record(student)
-    if not records:
-        raise ActionError("Học sinh chưa có học bạ nào đã phát hành.")
-    for r in records:
-        permissions.require_view_record(actor, r)
-    years = [IssuedYear(storage.read(r.xml_file, r.xml_sha256), storage.read(r.pdf_file, r.pdf_sha256))
-             for r in records]
+    require_view_student(actor, student)
+    rows = years_in_force(student)
+    if not rows:
+        raise ActionError("Học sinh chưa có học bạ nào đã phát hành hoặc đã nhận từ trường khác.")
+    for r in rows:
+        if isinstance(r, HocBaRecord) and r.student_id == student.pk:
+            permissions.require_view_record(actor, r)
+    years = [IssuedYear(storage.read(r.xml_file, r.xml_sha256),
+                        storage.read(r.pdf_file, r.pdf_sha256) if r.pdf_file else None) for r in rows]
     data = export_bundle(years)
     digest = storage.sha256(data)
     recipient = recipient or actor.get_full_name() or actor.get_username()
-    for r in records:
-        _log_copy(actor, r, RegistryEntry.EXTRACT, "zip", digest, recipient, purpose)
+    for r in rows:
+        if isinstance(r, HocBaRecord):
+            _log_copy(actor, r, RegistryEntry.EXTRACT, "zip", digest, recipient, purpose)
+        else:
+            _log_received_copy(actor, r, "zip", digest, recipient, purpose)
     return FileOut(data, f"hocba_THCS_{student.student_code}.zip", "application/zip")
+
+
+@transaction.atomic
+def give_received_copy(actor, received, fmt: str, *, recipient: str = "", purpose: str = "") -> FileOut:
+    """The PDF or XML of a year received from another school, byte for byte as it was received; audited (the
+    registry of copies is the issuing school's, elsewhere)."""
+    permissions.require_view_received(actor, received)
+    if fmt not in ("pdf", "xml") or (fmt == "pdf" and not received.pdf_file):
+        raise ActionError("Định dạng phải là pdf hoặc xml (năm học này chỉ nhận được bản XML)."
+                          if fmt == "pdf" else "Định dạng phải là pdf hoặc xml.")
+    data = storage.read(received.pdf_file if fmt == "pdf" else received.xml_file,
+                        received.pdf_sha256 if fmt == "pdf" else received.xml_sha256)
+    recipient = recipient or actor.get_full_name() or actor.get_username()
+    _log_received_copy(actor, received, fmt, storage.sha256(data), recipient, purpose)
+    name = f"hocba_{received.student.student_code}_{received.school_year}_lop{received.grade}_v{received.version}.{fmt}"
+    return FileOut(data, name, "application/pdf" if fmt == "pdf" else "application/xml")
+
+
+def _log_received_copy(actor, received, fmt, digest, recipient, purpose) -> None:
+    audit("records.received_copy", actor=actor, school=received.school, obj=received,
+          extra={"record_id": received.record_id, "version": received.version, "school_year": received.school_year,
+                 "source_school": received.source_school_code, "format": fmt, "sha256": digest,
+                 "recipient": recipient, "purpose": purpose})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hocba.school.models import Role, StudentAccess
-from hocba.school.permissions import can_read_school, can_view_class, deny, principal_of
+from hocba.school.permissions import can_read_school, can_view_class, can_view_student, deny, principal_of
 
 PREPARERS = {Role.SCHOOL_ADMIN, Role.PRINCIPAL, Role.VICE_PRINCIPAL, Role.ACADEMIC_STAFF}
 
@@ -74,6 +74,17 @@ def can_view_record(user, record) -> bool:
 
 def require_view_record(user, record) -> None:
     if not can_view_record(user, record):
+        deny("Bạn chỉ được xem học bạ của học sinh mà bạn phụ trách, hoặc của chính em/con mình.")
+
+
+def can_view_received(user, received) -> bool:
+    """A year received from another school (``interop.ReceivedRecord``): whoever may see the student it was
+    received for — the receiving school's staff who see the student, the student and their parents."""
+    return can_view_student(user, received.student)
+
+
+def require_view_received(user, received) -> None:
+    if not can_view_received(user, received):
         deny("Bạn chỉ được xem học bạ của học sinh mà bạn phụ trách, hoặc của chính em/con mình.")
 
 

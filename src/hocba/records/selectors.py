@@ -212,11 +212,16 @@ def issued_versions(school, year: str = "", class_name: str = "") -> QuerySet[Ho
 
 # --- families ----------------------------------------------------------------------------------------------
 
-def family_records(user) -> list[tuple[Student, list[HocBaRecord]]]:
-    """The user's children (or themselves) with every issued version of their học bạ."""
+def family_records(user) -> list[tuple[Student, list[HocBaRecord], list]]:
+    """The user's children (or themselves) with every issued version of their học bạ, and the years received
+    for them from another school (``interop.ReceivedRecord``, newest first)."""
+    from hocba.interop.models import ReceivedRecord
+
     students = list(own_students(user).order_by("sort_key"))
-    records = defaultdict(list)
+    records, received = defaultdict(list), defaultdict(list)
     for r in (HocBaRecord.objects.filter(student__in=students, issued_at__isnull=False)
               .select_related("year", "school_class", "school", "replaced_by").order_by("-year__name", "-version")):
         records[r.student_id].append(r)
-    return [(s, records.get(s.pk, [])) for s in students]
+    for r in ReceivedRecord.objects.filter(student__in=students).order_by("-school_year", "-version"):
+        received[r.student_id].append(r)
+    return [(s, records.get(s.pk, []), received.get(s.pk, [])) for s in students]

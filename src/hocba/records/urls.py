@@ -16,6 +16,7 @@ urlpatterns = [
     path("truong/<int:school_id>/nam-hoc/<int:year_id>/", views.school_year, name="records_school_year"),
     path("truong/<int:school_id>/so-dang-ky/", views.registry, name="records_registry"),
     path("hoc-sinh/<int:student_id>/ho-so-thcs/", views.bundle, name="records_bundle"),
+    path("da-nhan/<int:received_id>/tai/<str:fmt>/", views.received_download, name="records_received_download"),
     path("<uuid:record_id>/", views.record_page, name="records_record"),
     path("<uuid:record_id>/tai/<str:fmt>/", views.download, name="records_download"),
     path("<uuid:record_id>/thu-hoi/", views.revoke, name="records_revoke"),

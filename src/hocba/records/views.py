@@ -266,6 +266,24 @@ def download(request, record_id, fmt: str):
 
 
 @login_required
+def received_download(request, received_id: int, fmt: str):
+    """A year received from another school, as received (PDF or XML)."""
+    from hocba.interop.models import ReceivedRecord
+
+    received = get_object_or_404(ReceivedRecord.objects.select_related("student__school"), pk=received_id)
+    if fmt not in ("pdf", "xml"):
+        raise Http404("Định dạng không hỗ trợ.")
+    try:
+        out = actions.give_received_copy(request.user, received, fmt, recipient=request.GET.get("cho", ""),
+                                         purpose=request.GET.get("muc_dich", "Tải về"))
+    except ActionError:
+        raise Http404("Năm học này không có bản PDF.") from None
+    response = HttpResponse(out.data, content_type=out.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{out.filename}"'
+    return response
+
+
+@login_required
 def bundle(request, student_id: int):
     student = get_object_or_404(Student, pk=student_id)
     require_view_student(request.user, student)
