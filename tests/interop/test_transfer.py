@@ -208,6 +208,20 @@ def test_a_transfer_round_trip_to_another_school_and_another_deployment_keeps_ev
     assert run.stdout.count("The signature is judged VALID.") >= 15
     # importing the same package twice is refused (nothing is duplicated)
     assert any("đã nhận" in m for m in _refused(clerk, other_school, data))
+    # the family at school B gets the complete record with school A's year as B received it; a student of B
+    # merely carrying the same personal number, never received, would open nothing of school A
+    from hocba.documents import verify_chain
+    from hocba.records.actions import give_bundle
+    from hocba.school.models import StudentAccess
+
+    parent_b = make_user("me.b", "parent", other_school, staff=False)
+    StudentAccess.objects.create(user=parent_b, student=imported.student, relation="mother")
+    bundle = give_bundle(parent_b, imported.student)
+    assert verify_chain(bundle.data).ok
+    assert AuditEvent.objects.filter(action="records.received_copy", extra__record_id=str(record.record_id)).exists()
+    ReceivedRecord.objects.filter(school=other_school).update(record_id="00000000-0000-4000-8000-000000000000")
+    with pytest.raises(PermissionDenied):
+        give_bundle(parent_b, imported.student)
 
     # a second deployment with its own database (always a SQLite file of its own: the PostgreSQL pass of CI
     # would repeat exactly the same subprocesses, so it stops here)

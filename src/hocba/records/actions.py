@@ -340,22 +340,28 @@ def complete_record(student: Student) -> list[HocBaRecord]:
 def give_bundle(actor, student: Student, *, recipient: str = "", purpose: str = "") -> FileOut:
     """The complete THCS record as one ZIP a verifier checks in one step: every year in force issued in this
     deployment and every year received from another school (``interop.actions.years_in_force``), so a student
-    who changed schools gets all their years, the chain unbroken. Whoever may see ``student`` may have it:
-    the years issued for this student by this school are checked one by one as for a single copy; years of the
-    same person issued by another school of the deployment, or received in a verified transfer package, come
-    with the student. Each local version gets its registry entry (in its own school's registry); each received
-    year an audit event."""
+    who changed schools gets all their years, the chain unbroken. Each year issued in this deployment is
+    checked as for a single copy; one the actor may not see (issued by another school for the same personal
+    number) is given as this school received it in a verified transfer package — the same bytes — or refused
+    when this school never received it: a personal number alone opens no other school's records. Received years
+    come with the student (whoever may see the student). Each local version gets its registry entry (in its
+    own school's registry); each received year an audit event."""
     from hocba.documents import IssuedYear, export_bundle
     from hocba.interop.actions import years_in_force
+    from hocba.interop.models import ReceivedRecord
     from hocba.school.permissions import require_view_student
 
     require_view_student(actor, student)
     rows = years_in_force(student)
     if not rows:
         raise ActionError("Học sinh chưa có học bạ nào đã phát hành hoặc đã nhận từ trường khác.")
-    for r in rows:
-        if isinstance(r, HocBaRecord) and r.student_id == student.pk:
-            permissions.require_view_record(actor, r)
+    received = {r.record_id: r for r in ReceivedRecord.objects.filter(student=student).order_by("version")}
+    for i, r in enumerate(rows):
+        if isinstance(r, HocBaRecord) and not permissions.can_view_record(actor, r):
+            copy = received.get(str(r.record_id))
+            if copy is None:
+                permissions.require_view_record(actor, r)  # refuses, in Vietnamese
+            rows[i] = copy
     years = [IssuedYear(storage.read(r.xml_file, r.xml_sha256),
                         storage.read(r.pdf_file, r.pdf_sha256) if r.pdf_file else None) for r in rows]
     data = export_bundle(years)
