@@ -56,6 +56,27 @@ def field_made_at_signing(unsigned, pades_settings, signer_for) -> bytes:
 
 
 @pytest.fixture(scope="module")
+def indirect_kids(pades_settings, signer_for) -> bytes:
+    """Not ours: a page tree whose /Kids is an indirect array (the walk reaches the page through it), signed
+    twice by pyHanko into fields created while signing (each one rewriting the page's /Annots)."""
+    from hocba.signing.samples import minimal_pdf
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(minimal_pdf(["Hoc ba so - cay trang"])), strict=False)
+    pages = writer.root["/Pages"]
+    pages["/Kids"] = writer.add_object(generic.ArrayObject(pages.raw_get("/Kids")))
+    writer.update_container(pages)
+    out = io.BytesIO()
+    writer.write(out)
+    pdf = out.getvalue()
+    for name, user in (("mot", "gv.toan"), ("hai", "gv.van")):
+        meta = signers.PdfSignatureMetadata(field_name=name, md_algorithm="sha256",
+                                            subfilter=fields.SigSeedSubFilter.PADES)
+        pdf = signers.PdfSigner(meta, signer=pyhanko_signer(signer_for(user))).sign_pdf(
+            IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False), existing_fields_only=False).getvalue()
+    return pdf
+
+
+@pytest.fixture(scope="module")
 def structure_rewritten(unsigned, pades_settings, signer_for) -> bytes:
     """GVCN signs; then someone rewrites a structure element (its /Alt text); then the principal signs."""
     pdf = fastpades.sign_batch([unsigned], "gvcn", signer_for("gv.van"), pades_settings)[0]
@@ -85,10 +106,11 @@ def _readers(pdf: bytes):
     return plain, pruned
 
 
-@pytest.mark.parametrize("doc", ["sealed", "field_made_at_signing", "structure_rewritten"])
+@pytest.mark.parametrize("doc", ["sealed", "field_made_at_signing", "structure_rewritten", "indirect_kids"])
 def test_every_path_to_every_object_asked_about_is_the_same_as_pyhankos(doc, request):
     plain, pruned = _readers(request.getfixturevalue(doc))
-    assert plain.root["/StructTreeRoot"]["/K"], "a tagged PDF: the structure tree is what the pruning skips"
+    if doc != "indirect_kids":
+        assert plain.root["/StructTreeRoot"]["/K"], "a tagged PDF: the structure tree is what the pruning skips"
     asked = 0
     for revision in range(plain.xrefs.total_revisions):
         complete, fast = plain.get_historical_resolver(revision), pruned.get_historical_resolver(revision)
@@ -103,7 +125,7 @@ def test_every_path_to_every_object_asked_about_is_the_same_as_pyhankos(doc, req
         # any other object (here: every object pyHanko found paths to) is answered from the complete walk
         for ref in list(complete._indirect_object_access_cache)[:25]:
             assert fast._get_usages_of_ref(ref) == complete._get_usages_of_ref(ref), (revision, ref)
-    assert asked > 30, asked
+    assert asked > (5 if doc == "indirect_kids" else 30), asked
 
 
 def test_a_page_rewritten_after_a_signature_keeps_its_paths_through_the_structure_tree(field_made_at_signing):
@@ -125,7 +147,7 @@ def _judged(report):
     return [(s.id, s.valid, s.problems) for s in report.signatures]
 
 
-@pytest.mark.parametrize("doc", ["sealed", "field_made_at_signing", "structure_rewritten"])
+@pytest.mark.parametrize("doc", ["sealed", "field_made_at_signing", "structure_rewritten", "indirect_kids"])
 def test_validation_says_the_same_with_and_without_the_pruning(doc, request, trust, monkeypatch):
     pdf = request.getfixturevalue(doc)
     pruned = validate_pdf(pdf, trust)

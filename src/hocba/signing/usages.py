@@ -19,9 +19,9 @@ from which no object of interest can be reached:
 - "can reach" is computed on the object graph of the revision (every reference in an object's dictionaries
   and arrays, ``/Parent`` and ``/P`` included: more edges only prune less), with one refinement taken from
   the walk itself: pyHanko enters a page-tree node only by its canonical path (``/Root /Pages /Kids …``), so
-  an edge into a page-tree node from anything other than the catalog or another page-tree node carries no
-  path beyond that node. This is what keeps the structure tree (whose elements point at their pages with
-  ``/Pg``) out of the walk.
+  an edge into a page-tree node from anything other than the catalog, another page-tree node or an array (an
+  indirect ``/Kids``) carries no path beyond that node. This is what keeps the structure tree (whose elements
+  point at their pages with ``/Pg``) out of the walk.
 - the walk is pyHanko's, unchanged, with one early return: after recording the path to an object, it does not
   go into the object when no target can be reached from it. Every path to a target found by the complete walk
   passes only through objects from which that target can be reached, in the same order and under the same
@@ -201,6 +201,13 @@ class ObjectGraph:
                 if child not in seen:
                     stack.append(child)
         walkable_into_pages = page_tree | ({root} if root is not None else set())
+
+        def walks_into_pages(parent: Key) -> bool:
+            # the canonical path of a page-tree node ends "/Pages" (from the catalog) or "/Kids, i": its last
+            # step leaves the catalog, a page-tree node holding a direct /Kids array, or an indirect /Kids
+            # array; any array counts (more edges only prune less)
+            return parent in walkable_into_pages or isinstance(self.get(parent, revision), generic.ArrayObject)
+
         reach: set[Key] = set()
         stack = []
         for target in targets:
@@ -212,7 +219,7 @@ class ObjectGraph:
             key = stack.pop()
             into_page_tree = key in page_tree
             for parent in predecessors.get(key, ()):
-                if parent in reach or (into_page_tree and parent not in walkable_into_pages):
+                if parent in reach or (into_page_tree and not walks_into_pages(parent)):
                     continue
                 reach.add(parent)
                 stack.append(parent)
