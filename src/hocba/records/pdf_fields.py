@@ -27,9 +27,9 @@ SEAL_ROLE = "con_dau"
 def prepare_fields(pdf: bytes, record: HocBaNamHoc) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields as pdf_fields
-    from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, MDPPerm, SigFieldSpec
+    from pyhanko.sign.fields import SigFieldSpec
 
-    from hocba.signing.pades import TIMESTAMP_FIELD, append_timestamp_field
+    from hocba.signing.pades import TIMESTAMP_FIELD, append_timestamp_field, field_lock
 
     parts = signing_plan(record)
     names = [p.field_name for p in parts]
@@ -37,11 +37,7 @@ def prepare_fields(pdf: bytes, record: HocBaNamHoc) -> bytes:
         raise ValueError("tên trường chữ ký bị trùng")
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     for part in parts:
-        if part.role == SEAL_ROLE:  # everything but the document timestamp's field (pades.TIMESTAMP_FIELD)
-            lock, docmdp = FieldMDPSpec(FieldMDPAction.EXCLUDE, fields=[TIMESTAMP_FIELD]), MDPPerm.NO_CHANGES
-        else:
-            others = [n for n in names if n != part.field_name]
-            lock, docmdp = FieldMDPSpec(FieldMDPAction.EXCLUDE, fields=[*others, TIMESTAMP_FIELD]), None
+        lock, docmdp = field_lock(part.role == SEAL_ROLE, [n for n in names if n != part.field_name])
         pdf_fields.append_signature_field(writer, SigFieldSpec(
             sig_field_name=part.field_name, field_mdp_spec=lock, doc_mdp_update_value=docmdp,
             readable_field_name=part.label))

@@ -55,6 +55,15 @@ def append_timestamp_field(writer) -> None:
                                                            readable_field_name=TIMESTAMP_LABEL))
 
 
+def field_lock(seal: bool, still_open: Sequence[str] = ()) -> tuple[FieldMDPSpec, MDPPerm | None]:
+    """The lock of a field and its DocMDP value: the seal's locks every field but the document timestamp's and
+    allows no change (DocMDP 1); a personal field's locks every field but ``still_open`` and the document
+    timestamp's. (Every lock leaves ``TIMESTAMP_FIELD`` open: pyHanko refuses to fill a locked field.)"""
+    if seal:
+        return FieldMDPSpec(FieldMDPAction.EXCLUDE, fields=[TIMESTAMP_FIELD]), MDPPerm.NO_CHANGES
+    return FieldMDPSpec(FieldMDPAction.EXCLUDE, fields=[*still_open, TIMESTAMP_FIELD]), None
+
+
 @dataclass(frozen=True)
 class SignerSlot:
     """One signature expected on the document: ``field_name`` (PDF field), ``role`` (``gvbm``, ``gvcn``,
@@ -91,10 +100,7 @@ def prepare_fields(pdf: bytes, slots: Sequence[SignerSlot]) -> bytes:
     for i, slot in enumerate(slots):
         if slot.field_name in existing:
             raise ValueError(f"tài liệu đã có trường chữ ký {slot.field_name}")
-        if slot.role == SEAL_ROLE:  # everything but the document timestamp's field, and DocMDP "no changes"
-            lock, docmdp = FieldMDPSpec(FieldMDPAction.EXCLUDE, fields=[TIMESTAMP_FIELD]), MDPPerm.NO_CHANGES
-        else:
-            lock, docmdp = FieldMDPSpec(FieldMDPAction.EXCLUDE, fields=[*names[i + 1:], TIMESTAMP_FIELD]), None
+        lock, docmdp = field_lock(slot.role == SEAL_ROLE, names[i + 1:])
         pdf_fields.append_signature_field(writer, SigFieldSpec(
             sig_field_name=slot.field_name, field_mdp_spec=lock, doc_mdp_update_value=docmdp,
             readable_field_name=slot.label))
