@@ -11,10 +11,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from hocba.records.views import _messages
 from hocba.school.actions import ActionError
 from hocba.school.models import School, Student
 from hocba.school.permissions import principal_of
+from hocba.web.responses import error_messages
 
 from . import actions, permissions
 from .models import LEVEL_CHOICES, OUTCOME_CHOICES, Digitisation, DigitisedSubject
@@ -28,7 +28,7 @@ def _entry(request, pk: int) -> Digitisation:
 
 
 def _refused(request, exc: ActionError) -> None:
-    for m in _messages(exc):
+    for m in error_messages(exc):
         messages.error(request, m)
 
 

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from hocba.school.actions import ActionError
 from hocba.school.models import Enrolment, SchoolClass, Subject, TeachingAssignment
 from hocba.school.permissions import deny
+from hocba.web.responses import error_messages
 
 from . import actions, excel, permissions, results
 from .models import CellChange, ClassSignoff, ColumnSignoff, SubjectRow, UnlockRequest
@@ -30,15 +31,6 @@ from .values import display
 
 MAX_EDITS_PER_SAVE = 2000
 SEMESTER_NAMES = {1: "Học kì I", 2: "Học kì II"}
-
-
-def action_messages(exc: Exception) -> list[str]:
-    """An ActionError's Vietnamese messages (a ValidationError may carry a list or a dict)."""
-    if hasattr(exc, "message_dict"):
-        return [m for ms in exc.message_dict.values() for m in ms]
-    if hasattr(exc, "messages"):
-        return list(exc.messages)
-    return [str(exc)]
 
 
 def person_name(user) -> str:
@@ -122,7 +114,7 @@ def load_column(request, class_id: int, subject_code: str, semester: int, *, wri
     try:
         plan = actions.column_plan(school_class, subject)
     except ActionError as exc:
-        deny(" ".join(action_messages(exc)))
+        deny(" ".join(error_messages(exc)))
     can_enter = write or permissions.can_enter_column(request.user, school_class, subject.pk, semester)
     released = ClassSignoff.objects.filter(school_class=school_class, period__in=(f"hk{semester}", "year"),
                                            state=ClassSignoff.RELEASED).exists()
@@ -270,7 +262,7 @@ def column_save(request, class_id: int, subject_code: str, semester: int):
              "updated_at": _when(c.updated_at)} for c in exc.conflicts],
             cells=_statuses(edits, refused, "conflict"))
     except ActionError as exc:
-        return _json_error(" ".join(action_messages(exc)), 400)
+        return _json_error(" ".join(error_messages(exc)), 400)
     cells = []
     for e in edits:
         row = saved.rows.get(e.student_id)
@@ -330,7 +322,7 @@ def column_confirm(request, class_id: int, subject_code: str, semester: int):
     try:
         actions.confirm_column(request.user, col.school_class, col.subject, semester)
     except ActionError as exc:
-        for m in action_messages(exc):
+        for m in error_messages(exc):
             messages.error(request, m)
     else:
         messages.success(request, f"Đã xác nhận cột điểm {col.subject.name} lớp {col.school_class.name} "
@@ -348,7 +340,7 @@ def column_unlock_request(request, class_id: int, subject_code: str, semester: i
         try:
             actions.request_unlock(request.user, col.school_class, col.subject, semester, reason)
         except ActionError as exc:
-            error = " ".join(action_messages(exc))
+            error = " ".join(error_messages(exc))
         else:
             messages.success(request, "Đã gửi đề nghị mở khoá; hiệu trưởng sẽ duyệt.")
             return redirect(col.url("gb_column"))
@@ -427,7 +419,7 @@ def column_upload_commit(request, class_id: int, subject_code: str, semester: in
             text = ("Trong lúc bạn xem trước, có ô vừa được sửa trên hệ thống; không có điểm nào được nhập. "
                     "Hãy tải tệp lên lại để xem các xung đột.")
         else:
-            text = "Không có điểm nào được nhập: " + " ".join(action_messages(exc))
+            text = "Không có điểm nào được nhập: " + " ".join(error_messages(exc))
         messages.error(request, text)
         return redirect(col.url("gb_column_upload"))
     messages.success(request, f"Đã nhập {saved.changed} ô từ tệp {signed.filename}.")

@@ -17,10 +17,11 @@ from django.views.decorators.http import require_POST
 from hocba.school import permissions as school_permissions
 from hocba.school.actions import ActionError
 from hocba.school.models import Enrolment, Student, SubjectPlan, TeachingAssignment
+from hocba.web.responses import error_messages
 
 from . import actions, excel, permissions, printing, results, selectors
 from .models import ClassSignoff, ColumnSignoff, ConductRemark, StudentSemester, StudentYear
-from .views import SEMESTER_NAMES, action_messages, get_class, load_column, person_name
+from .views import SEMESTER_NAMES, get_class, load_column, person_name
 
 LEVEL_LABELS = {"T": "Tốt", "K": "Khá", "Đ": "Đạt", "CĐ": "Chưa đạt"}
 LEVELS = ["T", "K", "Đ", "CĐ"]
@@ -162,7 +163,7 @@ def _save_semester_row(request, school_class, student, semester: int, record):
                 f"{exc.current.get('conduct') or '(trống)'}, nghỉ có phép {exc.current.get('absences_excused')}, "
                 f"không phép {exc.current.get('absences_unexcused')}. Tải lại trang rồi nhập lại.")
     except ActionError as exc:
-        return " ".join(action_messages(exc))
+        return " ".join(error_messages(exc))
 
 
 @login_required
@@ -274,7 +275,7 @@ def homeroom_student(request, class_id: int, student_id: int):
                      "Trang dưới đây hiển thị giá trị mới nhất; hãy nhập lại phần của bạn.")
             record = StudentYear.objects.filter(year=school_class.year_id, student=student).first()
         except ActionError as exc:
-            error = " ".join(action_messages(exc))
+            error = " ".join(error_messages(exc))
         else:
             messages.success(request, f"Đã lưu dữ liệu cuối năm của {student.full_name}.")
             return redirect("gb_homeroom_student", class_id=school_class.pk, student_id=student.pk)
@@ -309,7 +310,7 @@ def principal_decision(request, class_id: int, student_id: int):
             actions.record_principal_decision(request.user, school_class, student, decision=decision, reason=reason,
                                               individual_plan=individual_plan)
         except ActionError as exc:
-            error = " ".join(action_messages(exc))
+            error = " ".join(error_messages(exc))
         else:
             messages.success(request, f"Đã ghi quyết định của hiệu trưởng cho {student.full_name}: "
                                       f"{DECISION_LABELS[decision].lower()}.")
@@ -341,7 +342,7 @@ def conduct_remarks(request, class_id: int, subject_code: str, semester: int):
             try:
                 actions.add_conduct_remark(request.user, school_class, student, col.subject, semester, text)
             except ActionError as exc:
-                error = " ".join(action_messages(exc))
+                error = " ".join(error_messages(exc))
             else:
                 messages.success(request, f"Đã gửi góp ý về {student.full_name} cho giáo viên chủ nhiệm.")
                 return redirect(col.url("gb_conduct_remarks"))
@@ -475,7 +476,7 @@ def _class_action(request, class_id: int, period: str, do, success: str):
     try:
         do(school_class)
     except ActionError as exc:
-        for m in action_messages(exc):
+        for m in error_messages(exc):
             messages.error(request, m)
     else:
         messages.success(request, success.format(cls=school_class.name, period=actions.PERIOD_NAMES[period]))

@@ -14,10 +14,11 @@ from django.utils import timezone
 from hocba.school import permissions as school_permissions
 from hocba.school.actions import ActionError
 from hocba.school.models import School, SchoolClass, SchoolYear, Semester
+from hocba.web.responses import error_messages
 
 from . import actions, permissions, results, selectors
 from .models import Deadline, UnlockRequest
-from .views import action_messages, person_name
+from .views import person_name
 from .views_class import AWARD_LABELS, LEVEL_LABELS, LEVELS, PERIOD_LABELS, outcome_label
 
 LEVEL_COLOURS = {"T": "#1b6e3a", "K": "#1d4f91", "Đ": "#c77700", "CĐ": "#b3261e", "—": "#9ca3af"}
@@ -232,7 +233,7 @@ def unlock_decide(request, school_id: int, request_id: int):
             try:
                 actions.decide_unlock(request.user, unlock, approve=approve, note=note)
             except ActionError as exc:
-                error = " ".join(action_messages(exc))
+                error = " ".join(error_messages(exc))
             else:
                 column = unlock.column
                 messages.success(request, f"{'Đã duyệt' if approve else 'Đã từ chối'} đề nghị mở khoá cột "

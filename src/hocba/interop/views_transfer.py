@@ -8,32 +8,22 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from hocba.school.actions import ActionError
 from hocba.school.models import School, SchoolClass, Student
+from hocba.web.responses import attachment, error_messages
 
 from . import actions, transfer
 from .models import TransferImport
-
-
-def _messages(exc: Exception) -> list[str]:
-    return [str(m) for m in (getattr(exc, "messages", None) or [str(exc)])]
 
 
 def _school(request, school_id: int) -> School:
     school = get_object_or_404(School, pk=school_id)
     transfer.require_transfer(request.user, school)
     return school
-
-
-def _download(out) -> HttpResponse:
-    response = HttpResponse(out.data, content_type=out.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{out.filename}"'
-    return response
 
 
 @login_required
@@ -43,13 +33,13 @@ def export(request, student_id: int):
     try:
         out = actions.export_transfer(request.user, student, recipient=request.POST.get("recipient", "").strip())
     except ActionError as exc:
-        for m in _messages(exc):
+        for m in error_messages(exc):
             messages.error(request, m)
         target = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             target = "records_index"
         return redirect(target or "records_index")
-    return _download(out)
+    return attachment(out)
 
 
 @login_required
@@ -77,7 +67,7 @@ def receive(request, school_id: int):
                 context["imported"] = actions.import_transfer(request.user, school, upload.read(),
                                                               school_class=school_class)
             except ActionError as exc:
-                context["reasons"] = _messages(exc)
+                context["reasons"] = error_messages(exc)
         status = 400 if context["reasons"] else 200
     else:
         status = 200
@@ -93,7 +83,7 @@ def admission(request, school_id: int):
     try:
         report, _ = actions.export_admission(request.user, school, grade, dry_run=True)
     except ActionError as exc:
-        for m in _messages(exc):
+        for m in error_messages(exc):
             messages.error(request, m)
         report = None
     return render(request, "interop/admission.html", {"school": school, "grade": grade, "report": report})
@@ -108,7 +98,7 @@ def admission_download(request, school_id: int):
         _report, out = actions.export_admission(request.user, school, grade,
                                                 full=request.POST.get("full") == "1")
     except ActionError as exc:
-        for m in _messages(exc):
+        for m in error_messages(exc):
             messages.error(request, m)
         return redirect("interop_admission", school.pk)
-    return _download(out)
+    return attachment(out)

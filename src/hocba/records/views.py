@@ -10,7 +10,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from hocba.school.actions import ActionError
 from hocba.school.models import Role, School, SchoolClass, SchoolYear, Staff, Student
 from hocba.school.permissions import principal_of, require_view_student, visible_classes
+from hocba.web.responses import attachment, error_messages
 
 from . import actions, permissions, selectors, workflow
 from .models import HocBaRecord, RegistryEntry, SignatureStep, SigningBatch
@@ -25,13 +26,6 @@ from .verification import registry_status
 
 KINDS = dict(SignatureStep.KIND_CHOICES)
 
-
-def _messages(exc: Exception) -> list[str]:
-    if hasattr(exc, "message_dict"):
-        return [m for ms in exc.message_dict.values() for m in ms]
-    if hasattr(exc, "messages"):
-        return list(exc.messages)
-    return [str(exc)]
 
 
 def _class(class_id: int) -> SchoolClass:
@@ -78,7 +72,7 @@ def sign_mine(request, kind: str):
     try:
         batch = actions.start_signing(request.user, staff.school, kind)
     except ActionError as exc:
-        for m in _messages(exc):
+        for m in error_messages(exc):
             messages.error(request, m)
         return redirect("records_index")
     if batch is None:
@@ -110,7 +104,7 @@ def generate(request, class_id: int):
     try:
         result = actions.generate_class(request.user, school_class, leader=leader)
     except ActionError as exc:
-        for m in _messages(exc):
+        for m in error_messages(exc):
             messages.error(request, m)
         return redirect("records_class", class_id)
     if result.created:
@@ -131,7 +125,7 @@ def sign_class(request, class_id: int, kind: str):
     try:
         batch = actions.start_signing(request.user, school_class.school, kind, school_class=school_class)
     except ActionError as exc:
-        for m in _messages(exc):
+        for m in error_messages(exc):
             messages.error(request, m)
         return redirect("records_class", class_id)
     if batch is None:
@@ -170,7 +164,7 @@ def batch_resume(request, batch_id: int):
         if batch.state == SigningBatch.RUNNING and not workflow.stale_batches().filter(pk=batch.pk).exists():
             raise ActionError("Lô ký đang chạy.")
     except ActionError as exc:
-        for m in _messages(exc):
+        for m in error_messages(exc):
             messages.error(request, m)
         return redirect("records_batch", batch_id)
     workflow.start_in_background(batch)
@@ -185,7 +179,7 @@ def batch_rollback(request, batch_id: int):
         actions.rollback(request.user, batch)
         messages.success(request, "Đã huỷ phần chưa ký của lô; các học bạ giữ nguyên như trước lô ký.")
     except ActionError as exc:
-        for m in _messages(exc):
+        for m in error_messages(exc):
             messages.error(request, m)
     return redirect("records_batch", batch_id)
 
@@ -260,9 +254,7 @@ def download(request, record_id, fmt: str):
         raise Http404("Định dạng không hỗ trợ.")
     out = actions.give_copy(request.user, record, fmt, recipient=request.GET.get("cho", ""),
                             purpose=request.GET.get("muc_dich", "Tải về"))
-    response = HttpResponse(out.data, content_type=out.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{out.filename}"'
-    return response
+    return attachment(out)
 
 
 @login_required
@@ -276,11 +268,9 @@ def received_download(request, received_id: int, fmt: str):
     try:
         out = actions.give_received_copy(request.user, received, fmt, recipient=request.GET.get("cho", ""),
                                          purpose=request.GET.get("muc_dich", "Tải về"))
-    except ActionError:
-        raise Http404("Năm học này không có bản PDF.") from None
-    response = HttpResponse(out.data, content_type=out.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{out.filename}"'
-    return response
+    except ActionError as exc:  # a PDF asked of a year received as XML only
+        raise Http404(str(exc)) from None
+    return attachment(out)
 
 
 @login_required
@@ -290,12 +280,10 @@ def bundle(request, student_id: int):
     try:
         out = actions.give_bundle(request.user, student, purpose=request.GET.get("muc_dich", "Tải toàn bộ học bạ THCS"))
     except ActionError as exc:
-        for m in _messages(exc):
+        for m in error_messages(exc):
             messages.error(request, m)
         return redirect("records_index")
-    response = HttpResponse(out.data, content_type=out.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{out.filename}"'
-    return response
+    return attachment(out)
 
 
 @login_required
@@ -306,7 +294,7 @@ def revoke(request, record_id):
         actions.revoke(request.user, record, request.POST.get("reason", ""))
         messages.success(request, "Đã thu hồi học bạ. Bản này vẫn tải về được và được xác thực là «đã bị thu hồi».")
     except ActionError as exc:
-        for m in _messages(exc):
+        for m in error_messages(exc):
             messages.error(request, m)
     return redirect("records_record", record.record_id)
 
@@ -318,7 +306,7 @@ def reissue(request, record_id):
     try:
         new = actions.reissue(request.user, record)
     except ActionError as exc:
-        for m in _messages(exc):
+        for m in error_messages(exc):
             messages.error(request, m)
         return redirect("records_record", record.record_id)
     messages.success(request, f"Đã tạo phiên bản {new.version} từ sổ theo dõi hiện tại; phiên bản này cần được ký "
@@ -334,6 +322,6 @@ def cancel(request, record_id):
         actions.cancel(request.user, record, request.POST.get("reason", ""))
         messages.success(request, "Đã huỷ học bạ chưa phát hành.")
     except ActionError as exc:
-        for m in _messages(exc):
+        for m in error_messages(exc):
             messages.error(request, m)
     return redirect("records_record", record.record_id)
