@@ -356,12 +356,15 @@ def give_bundle(actor, student: Student, *, recipient: str = "", purpose: str = 
     if not rows:
         raise ActionError("Học sinh chưa có học bạ nào đã phát hành hoặc đã nhận từ trường khác.")
     received = {r.record_id: r for r in ReceivedRecord.objects.filter(student=student).order_by("version")}
-    for i, r in enumerate(rows):
-        if isinstance(r, HocBaRecord) and not permissions.can_view_record(actor, r):
-            copy = received.get(str(r.record_id))
-            if copy is None:
-                permissions.require_view_record(actor, r)  # refuses, in Vietnamese
-            rows[i] = copy
+
+    def given(r):
+        if not isinstance(r, HocBaRecord) or permissions.can_view_record(actor, r):
+            return r
+        if str(r.record_id) not in received:
+            permissions.require_view_record(actor, r)  # refuses, in Vietnamese
+        return received[str(r.record_id)]
+
+    rows = [given(r) for r in rows]
     years = [IssuedYear(storage.read(r.xml_file, r.xml_sha256),
                         storage.read(r.pdf_file, r.pdf_sha256) if r.pdf_file else None) for r in rows]
     data = export_bundle(years)
@@ -380,9 +383,10 @@ def give_received_copy(actor, received, fmt: str, *, recipient: str = "", purpos
     """The PDF or XML of a year received from another school, byte for byte as it was received; audited (the
     registry of copies is the issuing school's, elsewhere)."""
     permissions.require_view_received(actor, received)
-    if fmt not in ("pdf", "xml") or (fmt == "pdf" and not received.pdf_file):
-        raise ActionError("Định dạng phải là pdf hoặc xml (năm học này chỉ nhận được bản XML)."
-                          if fmt == "pdf" else "Định dạng phải là pdf hoặc xml.")
+    if fmt not in ("pdf", "xml"):
+        raise ActionError("Định dạng phải là pdf hoặc xml.")
+    if fmt == "pdf" and not received.pdf_file:
+        raise ActionError("Năm học này chỉ nhận được bản XML, không có bản PDF.")
     data = storage.read(received.pdf_file if fmt == "pdf" else received.xml_file,
                         received.pdf_sha256 if fmt == "pdf" else received.xml_sha256)
     recipient = recipient or actor.get_full_name() or actor.get_username()
