@@ -19,7 +19,7 @@ from pyhanko.sign import fields, signers
 
 from hocba.documents import Renderer, pdf_slots
 from hocba.documents.sample import sample_record
-from hocba.signing import fastpades, pades, usages
+from hocba.signing import fastpades, hexstrings, pades, usages
 from hocba.signing.backends import pyhanko_signer
 from hocba.signing.validate import validate_pdf
 from hocba.verify.samples import SHORT_PLAN, sign_hoc_ba
@@ -150,7 +150,11 @@ def _judged(report):
 @pytest.mark.parametrize("doc", ["sealed", "field_made_at_signing", "structure_rewritten", "indirect_kids"])
 def test_validation_says_the_same_with_and_without_the_pruning(doc, request, trust, monkeypatch):
     pdf = request.getfixturevalue(doc)
+    installed, install = [], usages.install
+    monkeypatch.setattr(usages, "install", lambda reader: installed.append(install(reader)) or installed[-1])
     pruned = validate_pdf(pdf, trust)
+    assert installed == [True], "validate_pdf validates on the pruned resolvers"
+    assert generic.read_hex_string_from_stream is hexstrings.read_hex_string_from_stream
     monkeypatch.setattr(usages, "install", lambda reader: False)
     assert _judged(validate_pdf(pdf, trust)) == _judged(pruned)
 

@@ -69,11 +69,12 @@ class ObjectGraph:
             out |= self._written[i]
         return out
 
-    def form_refs(self, revision: int) -> set[Key]:
+    def form_refs(self, revision: int, trailer) -> set[Key]:
         """The form fields of ``revision`` (the ``/AcroForm /Fields`` tree, ``/Kids`` included) and their
-        indirect ``/AP`` dictionaries: what the form-field rules ask the usages of, changed or not."""
+        indirect ``/AP`` dictionaries: what the form-field rules ask the usages of, changed or not.
+        ``trailer``: the revision's trailer dictionary (its resolver's ``trailer_view``)."""
         out: set[Key] = set()
-        catalog = self.deref(self.reader.trailer.flatten(revision).raw_get("/Root"), revision)
+        catalog = self.deref(trailer.raw_get("/Root"), revision)
         if not isinstance(catalog, generic.DictionaryObject) or "/AcroForm" not in catalog:
             return out
         form = self.deref(catalog.raw_get("/AcroForm"), revision)
@@ -179,18 +180,14 @@ class ObjectGraph:
             nodes.add(key)
         return nodes
 
-    def trailer_edges(self, revision: int) -> tuple[Key, ...]:
-        found: list[Key] = []
-        _collect(self.reader.trailer.flatten(revision), found)
-        return tuple(dict.fromkeys(found))
-
-    def can_reach(self, revision: int, targets: set[Key], page_tree: set[Key], root: Key | None) -> set[Key]:
+    def can_reach(self, revision: int, trailer, targets: set[Key], page_tree: set[Key], root: Key | None) -> set[Key]:
         """Every object of ``revision`` from which the walk can record a path to a target: it holds a reference
         to a target, or a reference it can walk into (see the module's notes on page-tree nodes) to an object
         that can."""
         predecessors: dict[Key, list[Key]] = defaultdict(list)
         seen: set[Key] = set()
-        stack = list(self.trailer_edges(revision))
+        stack: list[Key] = []
+        _collect(trailer, stack)
         while stack:
             key = stack.pop()
             if key in seen:
@@ -286,7 +283,7 @@ class PrunedResolver(HistoricalResolver):
 
     def _pruned(self) -> _Usages:
         graph = self._graph
-        targets = graph.written_after(self.revision) | graph.form_refs(self.revision)
+        targets = graph.written_after(self.revision) | graph.form_refs(self.revision, self.trailer_view)
         collected = defaultdict(set)
 
         # -- from pyHanko's _load_reverse_xref_cache: the page tree nodes and their canonical paths
@@ -311,8 +308,8 @@ class PrunedResolver(HistoricalResolver):
 
         root_raw = self.trailer_view.raw_get('/Root')
         root_key = (root_raw.idnum, root_raw.generation) if isinstance(root_raw, generic.IndirectObject) else None
-        reach = graph.can_reach(self.revision, targets, {(r.idnum, r.generation) for r in page_tree_nodes},
-                                root_key)
+        reach = graph.can_reach(self.revision, self.trailer_view, targets,
+                                {(r.idnum, r.generation) for r in page_tree_nodes}, root_key)
 
         struct_tree_nodes: set[Key] = set()
         try:
