@@ -36,6 +36,22 @@ def principal_user(school):
     return get_user_model().objects.filter(memberships__school=school, memberships__role=Role.PRINCIPAL).first()
 
 
+def acting_user(username: str | None, school):
+    """The account a command acts as: ``--as USERNAME``, else the school's principal. ``CommandError`` (in
+    Vietnamese) when there is none."""
+    from django.core.management.base import CommandError
+
+    if username:
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"Không có tài khoản {username}.")
+        return user
+    user = principal_user(school)
+    if user is None:
+        raise CommandError("Trường chưa có hiệu trưởng có tài khoản; dùng --as TÊN_ĐĂNG_NHẬP.")
+    return user
+
+
 def generate(actor, classes: list[SchoolClass], *, leader: Staff | None = None,
              on_class: Callable[[SchoolClass, actions.Generated], None] | None = None) -> list[actions.Generated]:
     out = []

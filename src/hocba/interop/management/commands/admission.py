@@ -13,9 +13,10 @@ from typing import ClassVar
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from hocba.records.pipeline import acting_user
 from hocba.school.actions import ActionError
 
-from .transfer import find_actor, find_school, messages_of
+from .transfer import find_school, messages_of
 
 
 class Command(BaseCommand):
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         if not dry_run and not out:
             raise CommandError("Cần --out TỆP (hoặc --dry-run).")
         target = find_school(school)
-        actor = find_actor(username, target)
+        actor = acting_user(username, target)
         try:
             report, result = actions.export_admission(actor, target, grade, year_name=year, full=full_validation,
                                                       dry_run=dry_run)

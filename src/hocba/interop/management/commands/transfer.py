@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from hocba.records.pipeline import acting_user
 from hocba.school.actions import ActionError
 from hocba.school.models import School, SchoolClass, Student
 
@@ -32,20 +32,6 @@ def find_school(value: str | None) -> School:
     if school is None:
         raise CommandError(f"Không có trường mã {value}.")
     return school
-
-
-def find_actor(username: str | None, school: School):
-    from hocba.records.pipeline import principal_user
-
-    if username:
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"Không có tài khoản {username}.")
-        return user
-    user = principal_user(school)
-    if user is None:
-        raise CommandError("Trường chưa có hiệu trưởng có tài khoản; dùng --as TÊN_ĐĂNG_NHẬP.")
-    return user
 
 
 def messages_of(exc: Exception) -> list[str]:
@@ -89,7 +75,7 @@ class Command(BaseCommand):
             raise CommandError(f"Không có học sinh số định danh {student}.")
         if len(found) > 1:
             raise CommandError("Học sinh có ở nhiều trường; dùng --school MÃ_TRƯỜNG.")
-        actor = find_actor(username, found[0].school)
+        actor = acting_user(username, found[0].school)
         result = actions.export_transfer(actor, found[0], recipient=recipient)
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_bytes(result.data)
@@ -100,7 +86,7 @@ class Command(BaseCommand):
         from hocba.interop import actions
 
         target = find_school(school)
-        actor = find_actor(username, target)
+        actor = acting_user(username, target)
         school_class = None
         if class_name:
             year_obj = actions.admission_year(target, year)

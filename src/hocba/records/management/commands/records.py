@@ -19,10 +19,10 @@ import sys
 from pathlib import Path
 from typing import ClassVar
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from hocba.records.pipeline import acting_user
 from hocba.school.actions import ActionError
 from hocba.school.models import School, SchoolClass, Student
 
@@ -108,19 +108,6 @@ class Command(BaseCommand):
             raise CommandError("Không xác định được trường; dùng --school MÃ_TRƯỜNG.")
         return school
 
-    def _actor(self, username: str | None, school: School):
-        from hocba.records.pipeline import principal_user
-
-        if username:
-            user = get_user_model().objects.filter(username=username).first()
-            if user is None:
-                raise CommandError(f"Không có tài khoản {username}.")
-            return user
-        user = principal_user(school)
-        if user is None:
-            raise CommandError("Trường chưa có hiệu trưởng có tài khoản; dùng --as TÊN_ĐĂNG_NHẬP.")
-        return user
-
     def _classes(self, school: School, year: str, names: list[str], every: bool) -> list[SchoolClass]:
         qs = SchoolClass.objects.filter(school=school, year__name=year).select_related(
             "school__department", "year", "homeroom_teacher").order_by("grade", "name")
@@ -155,7 +142,7 @@ class Command(BaseCommand):
         from hocba.records.models import HocBaRecord
 
         school = self._school(school)
-        actor = self._actor(username, school)
+        actor = acting_user(username, school)
         targets = self._classes(school, year, classes, every)
         if demo_sign:
             for c in targets:
@@ -201,7 +188,7 @@ class Command(BaseCommand):
         from hocba.records.selectors import class_overview
 
         school = self._school(school)
-        actor = self._actor(username, school)
+        actor = acting_user(username, school)
         for c in self._classes(school, year, classes, False):
             overview = class_overview(actor, c)
             self.stdout.write(f"Lớp {c.name} – năm học {year}: "
@@ -221,7 +208,7 @@ class Command(BaseCommand):
             if not year or format == "zip":
                 raise CommandError("Xuất cả lớp cần --year và định dạng pdf hoặc xml.")
             target_school = self._school(school)
-            actor = self._actor(username, target_school)
+            actor = acting_user(username, target_school)
             cls = self._classes(target_school, year, [class_name], False)[0]
             records = HocBaRecord.objects.filter(school_class=cls, status=HocBaRecord.ISSUED).select_related(
                 "school", "school_class", "year", "student").order_by("student__sort_key")
@@ -237,7 +224,7 @@ class Command(BaseCommand):
         if not students:
             raise CommandError(f"Không có học sinh có số định danh {student}.")
         target = next((s for s in students if school and s.school.code == school), students[0])
-        actor = self._actor(username, target.school)
+        actor = acting_user(username, target.school)
         out_dir = Path(out)
         out_dir.mkdir(parents=True, exist_ok=True)
         if format == "zip":
@@ -259,7 +246,7 @@ class Command(BaseCommand):
         from hocba.records import actions
 
         target = self._record(record)
-        actor = self._actor(username, target.school)
+        actor = acting_user(username, target.school)
         actions.revoke(actor, target, reason)
         self.stdout.write(self.style.SUCCESS(f"Đã thu hồi học bạ {target.record_id} (phiên bản {target.version})."))
 
@@ -268,7 +255,7 @@ class Command(BaseCommand):
         from hocba.records.models import HocBaRecord
 
         target = self._record(record)
-        actor = self._actor(username, target.school)
+        actor = acting_user(username, target.school)
         new = actions.reissue(actor, target)
         self.stdout.write(f"Đã tạo phiên bản {new.version} ({new.record_id}) thay thế {target.record_id}.")
         if demo_sign:
