@@ -14,12 +14,12 @@ import io
 import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.reader import PdfFileReader, RawPdfPath
 from pyhanko.sign import fields, signers
 
 from hocba.documents import Renderer, pdf_slots
 from hocba.documents.sample import sample_record
-from hocba.signing import fastpades, hexstrings, pades, usages
+from hocba.signing import fastpades, fastparse, hexstrings, pades, usages
 from hocba.signing.backends import pyhanko_signer
 from hocba.signing.validate import validate_pdf
 from hocba.verify.samples import SHORT_PLAN, sign_hoc_ba
@@ -155,6 +155,7 @@ def test_validation_says_the_same_with_and_without_the_pruning(doc, request, tru
     pruned = validate_pdf(pdf, trust)
     assert installed == [True], "validate_pdf validates on the pruned resolvers"
     assert generic.read_hex_string_from_stream is hexstrings.read_hex_string_from_stream
+    assert generic._decode_name is fastparse.decode_name, "and the fast token readers"
     monkeypatch.setattr(usages, "install", lambda reader: False)
     assert _judged(validate_pdf(pdf, trust)) == _judged(pruned)
 
@@ -178,3 +179,29 @@ def test_a_structure_element_rewritten_between_two_signatures_breaks_the_first(s
     assert not by_id["gvcn"].valid
     assert any("sửa đổi sau khi ký" in p for p in by_id["gvcn"].problems), by_id["gvcn"].problems
     assert by_id["hieutruong"].valid, by_id["hieutruong"].problems
+
+
+@pytest.mark.parametrize("doc", ["sealed", "field_made_at_signing", "structure_rewritten"])
+def test_what_is_kept_per_revision_is_what_pyhanko_computes_each_time(doc, request):
+    """The orphans of each revision and the expected paths of each field in each signed revision, asked as the
+    analysis asks them (every later revision against every earlier one): the kept answer is pyHanko's."""
+    from pyhanko.sign.diff_analysis import policies
+    from pyhanko.sign.diff_analysis.form_rules_api import FieldComparisonSpec, _list_fields
+
+    _, pruned = _readers(request.getfixturevalue(doc))
+    assert policies._find_orphans is usages._find_orphans
+    assert FieldComparisonSpec.expected_contexts is usages._expected_contexts
+    revisions = pruned.xrefs.total_revisions
+    specs = 0
+    for old_revision in range(revisions - 1):
+        old = pruned.get_historical_resolver(old_revision)
+        for new_revision in range(old_revision + 1, revisions):
+            new = pruned.get_historical_resolver(new_revision)
+            assert usages._find_orphans(new) == usages._original_find_orphans(new), new_revision
+            fields = _list_fields(old.root["/AcroForm"]["/Fields"], new.root["/AcroForm"]["/Fields"],
+                                  old_path=RawPdfPath("/Root", "/AcroForm", "/Fields")) if "/AcroForm" in old.root else []
+            for _, spec in fields:
+                assert spec.expected_contexts() == usages._original_expected_contexts(spec)
+                specs += 1
+        assert old._expected_contexts or "/AcroForm" not in old.root
+    assert specs > 10

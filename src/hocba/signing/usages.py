@@ -43,6 +43,8 @@ from collections import defaultdict
 
 from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
+from pyhanko.sign.diff_analysis import policies
+from pyhanko.sign.diff_analysis.form_rules_api import FieldComparisonSpec
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +262,8 @@ class PrunedResolver(HistoricalResolver):
     def __init__(self, reader: PdfFileReader, revision: int, graph: ObjectGraph):
         super().__init__(reader, revision)
         self._graph = graph
+        self._orphans: frozenset | None = None  # see _find_orphans
+        self._expected_contexts: dict = {}  # see _expected_contexts
 
     def complete_usages(self) -> dict:
         """pyHanko's own map (the complete walk), leaving this resolver's map in place."""
@@ -357,9 +361,49 @@ class PrunedResolver(HistoricalResolver):
         return _Usages(self, pruned, targets)
 
 
+# -- what the analysis of every (signed revision, later revision) pair recomputes about one revision alone.
+# pyHanko judges each later revision against each signed one: 190 pairs for 19 signatures and timestamps.
+# Two of its steps depend on one revision only, so on a ``PrunedResolver`` their answer is kept on the
+# resolver (any other resolver gets pyHanko's functions, unchanged); an exception is never kept, so it is
+# raised again on every call as before.
+
+_original_find_orphans = policies._find_orphans
+_original_expected_contexts = FieldComparisonSpec.expected_contexts
+
+
+def _find_orphans(hist_rev):
+    """``policies._find_orphans``: the objects a revision writes that nothing older reaches — a function of
+    that revision (and the one before it), asked again for every signature before it."""
+    if not isinstance(hist_rev, PrunedResolver):
+        return _original_find_orphans(hist_rev)
+    if hist_rev._orphans is None:
+        hist_rev._orphans = frozenset(_original_find_orphans(hist_rev))
+    return set(hist_rev._orphans)
+
+
+def _expected_contexts(spec):
+    """``FieldComparisonSpec.expected_contexts``: the paths by which a form field is reached in the signed
+    revision (its page's /Annots, the structure tree, /AcroForm /Fields) — a function of that revision, the
+    field and its path there, asked again for every later revision."""
+    ref = spec.old_field_ref
+    old = ref.get_pdf_handler() if ref is not None else None
+    if not isinstance(old, PrunedResolver):
+        return _original_expected_contexts(spec)
+    key = (ref.idnum, ref.generation, spec.old_canonical_path)
+    contexts = old._expected_contexts.get(key)
+    if contexts is None:
+        contexts = old._expected_contexts[key] = frozenset(_original_expected_contexts(spec))
+    return set(contexts)
+
+
+def _install_memos() -> None:
+    policies._find_orphans = _find_orphans
+    FieldComparisonSpec.expected_contexts = _expected_contexts
+
+
 def install(reader: PdfFileReader) -> bool:
-    """Makes ``reader`` hand out ``PrunedResolver``s for its revisions. False (nothing changed) for an
-    encrypted file or a pyHanko without the expected internals."""
+    """Makes ``reader`` hand out ``PrunedResolver``s for its revisions (and puts the per-revision memos above in
+    place). False (nothing changed) for an encrypted file or a pyHanko without the expected internals."""
     if getattr(reader, "encrypted", False) or "/Encrypt" in reader.trailer:
         return False
     cache = getattr(reader, "_historical_resolver_cache", None)
@@ -372,4 +416,5 @@ def install(reader: PdfFileReader) -> bool:
         log.debug("pruned resolvers not installed", exc_info=True)
         return False
     cache.update(resolvers)
+    _install_memos()
     return True

@@ -228,9 +228,10 @@ def validate_pdf(data: bytes, trust: TrustConfig, *, workers: int = 1) -> Docume
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    from . import hexstrings, usages
+    from . import fastparse, hexstrings, usages
 
     hexstrings.install()  # signature values read with one slice instead of a call per digit
+    fastparse.install()  # names, strings, references and keywords likewise (pyHanko's results)
     anchors = tuple(trust.anchor_names())
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
