@@ -222,9 +222,10 @@ def _broken(field_name, is_doc_ts, sig, message: str) -> SignatureReport:
 def validate_pdf(data: bytes, trust: TrustConfig, *, workers: int = 1) -> DocumentReport:
     """Validates every signature and document timestamp of a PDF.
 
-    ``workers`` > 1 shares the signatures out among that many processes forked from this one after the file
-    is parsed (each validates its share completely, difference analysis included). Only for a process that
-    runs no other threads: the portal's sandbox child, never a web or test process."""
+    ``workers`` > 1 shares the signatures out among that many processes forked from this one before the file
+    is read (each reads it — cross-reference sections, signatures, DSS — at the same time as the others, then
+    validates its share completely, difference analysis included). Only for a process that runs no other
+    threads: the portal's sandbox child, never a web or test process."""
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
@@ -233,25 +234,40 @@ def validate_pdf(data: bytes, trust: TrustConfig, *, workers: int = 1) -> Docume
     hexstrings.install()  # signature values read with one slice instead of a call per digit
     fastparse.install()  # names, strings, references and keywords likewise (pyHanko's results)
     anchors = tuple(trust.anchor_names())
-    try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
-        usages.install(reader)  # the same difference analysis, without walking what no later revision touches
-        sigs = list(reader.embedded_signatures)
-    except (PdfError, ValueError, KeyError) as e:
-        return DocumentReport("pdf", (), anchors, problems=(f"Tệp không phải PDF hợp lệ ({e}).",))
+    parsed: dict = {}
 
-    contexts = _DocumentContexts(reader, trust)
-    workers = _worker_count(workers, len(sigs))
-    if workers > 1:
-        reports = _in_workers(len(sigs), workers, lambda share: asyncio.run(
-            _validate_pdf_signatures([sigs[i] for i in share], trust, contexts)))
-    else:
-        reports = asyncio.run(_validate_pdf_signatures(sigs, trust, contexts))
+    def read() -> dict:
+        """The file as this process reads it (once)."""
+        if not parsed:
+            reader = PdfFileReader(io.BytesIO(data), strict=False)
+            usages.install(reader)  # the same difference analysis, without walking what no later revision touches
+            sigs = list(reader.embedded_signatures)
+            parsed.update(reader=reader, sigs=sigs, contexts=_DocumentContexts(reader, trust))
+        return parsed
+
+    def validate_share(worker: int, of: int) -> list[tuple[int, SignatureReport]]:
+        sigs, contexts = read()["sigs"], read()["contexts"]
+        share = range(worker, len(sigs), of)
+        return list(zip(share, asyncio.run(_validate_pdf_signatures([sigs[i] for i in share], trust, contexts)),
+                        strict=True))
+
+    # how many processes to start is decided before reading, on the number of signature dictionaries the file
+    # appears to hold; which signatures each one validates, on what it reads
+    workers = _worker_count(workers, data.count(b"/ByteRange"))
+    try:
+        if workers > 1:
+            reports = _in_workers(workers, validate_share, lambda: len(read()["sigs"]))
+        else:
+            reports = [report for _, report in validate_share(0, 1)]
+    except (PdfError, ValueError, KeyError) as e:
+        if parsed:
+            raise
+        return DocumentReport("pdf", (), anchors, problems=(f"Tệp không phải PDF hợp lệ ({e}).",))
     if any(r.kind == "document_timestamp" and r.valid for r in reports):
         # a valid document timestamp over the DSS lifts every B-LT signature before it to B-LTA
         reports = [replace(r, level="PAdES B-LTA") if r.level == "PAdES B-LT" else r for r in reports]
     problems = []
-    fields = _empty_signature_fields(reader)
+    fields = _empty_signature_fields(read()["reader"])
     warnings = tuple(f"Ô chữ ký {name} chưa được ký." for name in fields)
     return DocumentReport("pdf", tuple(reports), anchors, tuple(problems), warnings)
 
@@ -272,20 +288,20 @@ def _worker_count(workers: int, count: int) -> int:
     return max(1, min(workers, (count + 1) // MIN_SHARE))
 
 
-def _in_workers(count: int, workers: int, validate_share) -> list[SignatureReport]:
-    """Signature ``i`` of ``count`` is validated by process ``i % workers``: ``validate_share(indices)`` returns
-    the reports of those signatures, in order. The last share is validated by this process, which has already
-    parsed the file (for a PDF its share starts later in the file: fewer revisions to compare); the others by
-    workers forked with the parsed file, which die with this process. A worker that fails to answer has its
-    share validated here."""
+def _in_workers(workers: int, validate_share, count) -> list[SignatureReport]:
+    """Process ``w`` of ``workers`` validates signatures ``w``, ``w + workers``, …: ``validate_share(w, workers)``
+    returns ``(index, report)`` for each of them, reading what it needs itself; ``count()`` is the number of
+    signatures, asked once every share is in. Processes ``0 … workers - 2`` are forked here and die with this
+    process; the last share is validated by this one (for a PDF it starts later in the file: fewer revisions to
+    compare). A worker that fails to answer has its share validated here. An exception in this process's own
+    share is raised after the workers are stopped."""
     import gc
     import os
     import pickle
+    import signal
 
-    shares = [list(range(w, count, workers)) for w in range(workers)]
     children = []
-    own = shares.pop()
-    for share in shares:
+    for worker in range(workers - 1):
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the worker: validate its share, send the reports, leave without cleanup handlers
@@ -293,31 +309,35 @@ def _in_workers(count: int, workers: int, validate_share) -> list[SignatureRepor
             try:
                 os.close(read_fd)
                 _die_with_parent()
-                gc.freeze()  # the parsed file it inherited is not garbage: collections must not touch (copy) it
-                out = validate_share(share)
+                gc.freeze()  # what it inherited is not garbage: collections must not touch (copy) it
+                out = validate_share(worker, workers)
                 with os.fdopen(write_fd, "wb") as fh:
                     pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 code = 0
             finally:
                 os._exit(code)
         os.close(write_fd)
-        children.append((pid, read_fd, share))
-    reports: list[SignatureReport | None] = [None] * count
-    for i, report in zip(own, validate_share(own), strict=True):
-        reports[i] = report
-    for pid, read_fd, share in children:
-        with os.fdopen(read_fd, "rb") as fh:
-            raw = fh.read()
-        _, status = os.waitpid(pid, 0)
-        try:
-            out = pickle.loads(raw) if status == 0 else None
-        except Exception:  # noqa: BLE001 - a worker killed mid-answer: its share is redone below
-            out = None
-        if out is None or len(out) != len(share):
-            out = validate_share(share)
-        for i, report in zip(share, out, strict=True):
-            reports[i] = report
-    return reports
+        children.append((pid, read_fd, worker))
+    found: dict[int, SignatureReport] = {}
+    try:
+        found.update(validate_share(workers - 1, workers))
+        while children:
+            pid, read_fd, worker = children[0]
+            with os.fdopen(read_fd, "rb") as fh:
+                raw = fh.read()
+            _, status = os.waitpid(pid, 0)
+            children.pop(0)
+            try:
+                out = pickle.loads(raw) if status == 0 else None
+            except Exception:  # noqa: BLE001 - a worker killed mid-answer: its share is redone below
+                out = None
+            found.update(out if out is not None else validate_share(worker, workers))
+    finally:
+        for pid, read_fd, _ in children:
+            os.kill(pid, signal.SIGKILL)
+            os.close(read_fd)
+            os.waitpid(pid, 0)
+    return [found[i] for i in range(count())]
 
 
 def _die_with_parent() -> None:
@@ -361,11 +381,13 @@ def validate_xml(data: bytes, trust: TrustConfig, *, workers: int = 1) -> Docume
     sigs = root.xpath("//ds:Signature", namespaces=xades.NS)
     shared = xades._Shared(trust)
 
-    def validate_share(share) -> list[SignatureReport]:
-        return [xades._validate_one(root, sigs[i], sigs[i + 1:], trust, "Id", shared) for i in share]
+    def validate_share(worker: int, of: int) -> list[tuple[int, SignatureReport]]:
+        return [(i, xades._validate_one(root, sigs[i], sigs[i + 1:], trust, "Id", shared))
+                for i in range(worker, len(sigs), of)]
 
     workers = _worker_count(workers, len(sigs))
-    reports = _in_workers(len(sigs), workers, validate_share) if workers > 1 else validate_share(range(len(sigs)))
+    reports = (_in_workers(workers, validate_share, lambda: len(sigs)) if workers > 1
+               else [report for _, report in validate_share(0, 1)])
     return DocumentReport("xml", tuple(reports), anchors)
 
 
