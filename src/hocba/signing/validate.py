@@ -229,10 +229,11 @@ def validate_pdf(data: bytes, trust: TrustConfig, *, workers: int = 1) -> Docume
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    from . import fastparse, hexstrings, usages
+    from . import fastparse, hexstrings, names, usages
 
     hexstrings.install()  # signature values read with one slice instead of a call per digit
     fastparse.install()  # names, strings, references and keywords likewise (pyHanko's results)
+    names.install()  # each distinct certificate name value prepared for comparison once
     anchors = tuple(trust.anchor_names())
     parsed: dict = {}
 
@@ -369,8 +370,9 @@ def _empty_signature_fields(reader) -> list[str]:
 def validate_xml(data: bytes, trust: TrustConfig, *, workers: int = 1) -> DocumentReport:
     """``xades.validate_xml``; ``workers`` > 1 shares the signatures out as ``validate_pdf`` does (each is
     checked against the document as it was signed, independently of the others)."""
-    from . import xades
+    from . import names, xades
 
+    names.install()
     if workers <= 1:
         return xades.validate_xml(data, trust)
     anchors = tuple(trust.anchor_names())

@@ -13,11 +13,12 @@ from signxml import XMLVerifier
 from signxml.xades import XAdESVerifier
 
 from hocba.documents import xsd
-from hocba.signing import fastparse, hexstrings, usages, validate  # noqa: F401
+from hocba.signing import fastparse, hexstrings, names, usages, validate  # noqa: F401
 
 XMLVerifier.schemas()
 XAdESVerifier.schemas()
 xsd.schema()
 hexstrings.install()
 fastparse.install()
+names.install()
 usages._install_memos()

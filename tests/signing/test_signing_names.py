@@ -1,0 +1,43 @@
+"""``hocba.signing.names``: certificate name values are prepared exactly as asn1crypto prepares them (same text,
+same refusal), and names still compare as RFC 5280 says — equal across case and spacing differences, different
+when a letter differs — with the cache in place."""
+
+from __future__ import annotations
+
+import pytest
+from asn1crypto import x509
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hocba.signing import names
+
+
+def _outcome(fn, text):
+    try:
+        return ("ok", fn(text))
+    except Exception as e:  # noqa: BLE001 - the exact error type is what is compared
+        return ("error", type(e).__name__)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=30)
+       | st.sampled_from(["Trường THCS Nguyễn Du", "  NGUYỄN   Văn  An ", "Bộ Giáo dục\u0301", "\u200b", "\ufffe"]))
+def test_prepared_is_asn1cryptos(text):
+    assert _outcome(names.prepared, text) == _outcome(lambda t: names._original(None, t), text)
+    assert _outcome(names.prepared, text) == _outcome(lambda t: names._original(None, t), text)  # from the cache
+
+
+def _name(common_name: str, org: str = "Trường THCS Nguyễn Du") -> x509.Name:
+    return x509.Name.build({"common_name": common_name, "organization_name": org})
+
+
+@pytest.mark.parametrize(("left", "right", "equal"), [
+    ("Nguyễn Văn An", "Nguyễn Văn An", True),
+    ("Nguyễn Văn An", "NGUYỄN  VĂN AN", True),
+    ("Nguyễn Văn An", "Nguyễn Văn Ân", False),
+])
+def test_names_compare_as_before_with_the_cache(left, right, equal):
+    names.install()
+    assert x509.NameTypeAndValue._ldap_string_prep is names._ldap_string_prep
+    for _ in range(2):
+        assert (_name(left) == _name(right)) is equal
