@@ -27,6 +27,13 @@ def test_prepared_is_asn1cryptos(text):
     assert _outcome(names.prepared, text) == _outcome(lambda t: names._original(None, t), text)  # from the cache
 
 
+def test_long_values_are_prepared_but_not_kept():
+    text = "Nguyễn " * 100
+    before = names._cached.cache_info().currsize
+    assert names.prepared(text) == names._original(None, text)
+    assert names._cached.cache_info().currsize == before
+
+
 def _name(common_name: str, org: str = "Trường THCS Nguyễn Du") -> x509.Name:
     return x509.Name.build({"common_name": common_name, "organization_name": org})
 

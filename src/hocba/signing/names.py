@@ -9,7 +9,9 @@ worker spends on its share of an 18-signature PDF.
 
 ``install()`` puts a cache keyed by the value's text in front of ``NameTypeAndValue._ldap_string_prep``, a pure
 function of that text (it does not read the attribute it is called on); an exception is never cached, so a
-value asn1crypto refuses is refused each time as before. Idempotent, process-wide.
+value asn1crypto refuses is refused each time as before. Only texts of up to ``CACHED_LENGTH`` characters are
+kept (a name attribute is a few dozen): a file with huge made-up names cannot grow the cache of a long-lived
+process beyond a few megabytes. Idempotent, process-wide.
 """
 
 from __future__ import annotations
@@ -21,9 +23,16 @@ from asn1crypto import x509
 _original = x509.NameTypeAndValue._ldap_string_prep
 
 
+CACHED_LENGTH = 256
+
+
 @functools.lru_cache(maxsize=4096)
-def prepared(string: str) -> str:
+def _cached(string: str) -> str:
     return _original(None, string)
+
+
+def prepared(string: str) -> str:
+    return _cached(string) if len(string) <= CACHED_LENGTH else _original(None, string)
 
 
 def _ldap_string_prep(self, string):
