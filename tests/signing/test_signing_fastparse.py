@@ -1,6 +1,7 @@
 """``hocba.signing.fastparse``: each fast token reader gives pyHanko's value, pyHanko's error and leaves the
 stream where pyHanko leaves it, on generated inputs (escapes, nesting, comments, whitespace runs, truncated
-input, chunk boundaries) — and a whole học bạ-like file parses to the same objects with and without them."""
+input, chunk boundaries; signature values, odd lengths, stray characters, a missing ``>``) — and a whole
+học bạ-like file parses to the same objects with and without them."""
 
 from __future__ import annotations
 
@@ -25,9 +26,12 @@ def _run(fn, data: bytes):
     stream = io.BytesIO(data)
     try:
         value = fn(stream)
+        kind = type(value).__name__
         if isinstance(value, generic.IndirectObject):
             value = ("ref", value.idnum, value.generation)
-        outcome = ("ok", type(value).__name__, value)
+        elif hasattr(value, "original_bytes"):  # a string object: its bytes, whatever its decoded form
+            value = bytes(value.original_bytes)
+        outcome = ("ok", kind, value)
     except Exception as e:  # noqa: BLE001 - the exact error type is what is compared
         outcome = ("error", type(e).__name__)
     return outcome, stream.tell()
@@ -75,6 +79,27 @@ def test_decode_name_is_pyhankos(name):
     fast = _run(lambda s: fastparse.decode_name(s.read()), name)
     slow = _run(lambda s: fastparse._original_decode_name(s.read()), name)
     assert fast == slow
+
+
+_HEX_ALPHABET = b"0123456789abcdefABCDEF \n\r\t\f\x00%>xZ("
+
+
+@settings(max_examples=400, deadline=None)
+@given(_bytes_from(_HEX_ALPHABET, 80), st.booleans())
+def test_read_hex_string_is_pyhankos(body, closed):
+    data = b"<" + body + (b">" if closed else b"") + b" /Next 1"
+    assert (_run(fastparse.read_hex_string_from_stream, data)
+            == _run(fastparse._original_read_hex_string, data))
+
+
+def test_a_signature_value_sized_hex_string_across_read_chunks():
+    value = bytes(range(256)) * 40  # 10 KB: 20,480 digits, more than one read chunk with the line breaks
+    digits = value.hex().encode()
+    body = b"\n".join(digits[i:i + 64] for i in range(0, len(digits), 64)) + b"000"  # odd: padded with 0
+    data = b"<" + body + b">endobj"
+    fast = _run(fastparse.read_hex_string_from_stream, data)
+    assert fast == _run(fastparse._original_read_hex_string, data) and fast[1] == len(data) - len(b"endobj")
+    assert fast[0] == ("ok", "ByteStringObject", value + b"\x00\x00")
 
 
 _WS = st.lists(st.sampled_from(list(b" \n\r\t\x0b\f\x00")), max_size=3).map(bytes)

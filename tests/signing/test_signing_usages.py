@@ -19,7 +19,7 @@ from pyhanko.sign import fields, signers
 
 from hocba.documents import Renderer, pdf_slots
 from hocba.documents.sample import sample_record
-from hocba.signing import fastpades, fastparse, hexstrings, pades, usages
+from hocba.signing import fastpades, fastparse, pades, usages
 from hocba.signing.backends import pyhanko_signer
 from hocba.signing.validate import validate_pdf
 from hocba.verify.samples import SHORT_PLAN, sign_hoc_ba
@@ -154,7 +154,7 @@ def test_validation_says_the_same_with_and_without_the_pruning(doc, request, tru
     monkeypatch.setattr(usages, "install", lambda reader: installed.append(install(reader)) or installed[-1])
     pruned = validate_pdf(pdf, trust)
     assert installed == [True], "validate_pdf validates on the pruned resolvers"
-    assert generic.read_hex_string_from_stream is hexstrings.read_hex_string_from_stream
+    assert generic.read_hex_string_from_stream is fastparse.read_hex_string_from_stream
     assert generic._decode_name is fastparse.decode_name, "and the fast token readers"
     monkeypatch.setattr(usages, "install", lambda reader: False)
     assert _judged(validate_pdf(pdf, trust)) == _judged(pruned)

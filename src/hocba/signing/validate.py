@@ -229,10 +229,9 @@ def validate_pdf(data: bytes, trust: TrustConfig, *, workers: int = 1) -> Docume
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    from . import fastparse, hexstrings, names, usages
+    from . import fastparse, names, usages
 
-    hexstrings.install()  # signature values read with one slice instead of a call per digit
-    fastparse.install()  # names, strings, references and keywords likewise (pyHanko's results)
+    fastparse.install()  # signature values, names, strings, references, keywords in one slice (pyHanko's results)
     names.install()  # each distinct certificate name value prepared for comparison once
     anchors = tuple(trust.anchor_names())
     parsed: dict = {}
