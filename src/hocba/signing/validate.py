@@ -246,7 +246,8 @@ def validate_pdf(data: bytes, trust: TrustConfig, *, workers: int = 1) -> Docume
         return parsed
 
     def validate_share(worker: int, of: int) -> list[tuple[int, SignatureReport]]:
-        sigs, contexts = read()["sigs"], read()["contexts"]
+        file = read()
+        sigs, contexts = file["sigs"], file["contexts"]
         share = range(worker, len(sigs), of)
         return list(zip(share, asyncio.run(_validate_pdf_signatures([sigs[i] for i in share], trust, contexts)),
                         strict=True))
