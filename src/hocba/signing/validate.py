@@ -242,13 +242,20 @@ def validate_pdf(data: bytes, trust: TrustConfig, *, workers: int = 1) -> Docume
             reader = PdfFileReader(io.BytesIO(data), strict=False)
             usages.install(reader)  # the same difference analysis, without walking what no later revision touches
             sigs = list(reader.embedded_signatures)
-            parsed.update(reader=reader, sigs=sigs, contexts=_DocumentContexts(reader, trust))
+            parsed.update(reader=reader, sigs=sigs, contexts=_DocumentContexts(reader, trust), shares={})
         return parsed
+
+    def shares(of: int) -> list[list[int]]:
+        file = read()
+        if of not in file["shares"]:
+            total = file["reader"].xrefs.total_revisions
+            file["shares"][of] = plan_shares([_pdf_cost(total - 1 - s.signed_revision) for s in file["sigs"]], of)
+        return file["shares"][of]
 
     def validate_share(worker: int, of: int) -> list[tuple[int, SignatureReport]]:
         file = read()
         sigs, contexts = file["sigs"], file["contexts"]
-        share = range(worker, len(sigs), of)
+        share = shares(of)[worker]
         return list(zip(share, asyncio.run(_validate_pdf_signatures([sigs[i] for i in share], trust, contexts)),
                         strict=True))
 
@@ -257,7 +264,7 @@ def validate_pdf(data: bytes, trust: TrustConfig, *, workers: int = 1) -> Docume
     workers = _worker_count(workers, data.count(b"/ByteRange"))
     try:
         if workers > 1:
-            reports = _in_workers(workers, validate_share, lambda: len(read()["sigs"]))
+            reports = _in_workers(workers, validate_share, lambda: shares(workers))
         else:
             reports = [report for _, report in validate_share(0, 1)]
     except (PdfError, ValueError, KeyError) as e:
@@ -284,17 +291,39 @@ async def _validate_pdf_signatures(sigs, trust: TrustConfig, contexts: _Document
 MIN_SHARE = 2
 
 
+def _pdf_cost(later: int) -> float:
+    """The relative cost of validating a PDF signature followed by ``later`` revisions: pyHanko compares each
+    later revision with the signed one, and each comparison goes over every field signed in between (measured
+    on the 18-signature record: ~4.5 ms of CMS and certificates per signature, ~0.35 ms per comparison and
+    ~0.45 ms per field signed in between per comparison, on this project's 2-core machine)."""
+    return 4.5 + 0.35 * later + 0.45 * later * (later + 1) / 2
+
+
+def plan_shares(costs: list[float], of: int) -> list[list[int]]:
+    """Signatures ``0 … len(costs) - 1`` shared out among ``of`` processes so that the largest total cost is
+    small: the costliest first, each to the process with the least so far (ties: the lower number). The same
+    costs always give the same plan, so every process computes it from what it reads itself. Equal costs give
+    ``i → i % of``. Each share is in signature order."""
+    loads = [0.0] * of
+    plan: list[list[int]] = [[] for _ in range(of)]
+    for i in sorted(range(len(costs)), key=lambda i: (-costs[i], i)):
+        worker = min(range(of), key=lambda w: (loads[w], w))
+        loads[worker] += costs[i]
+        plan[worker].append(i)
+    return [sorted(share) for share in plan]
+
+
 def _worker_count(workers: int, count: int) -> int:
     """At most ``workers``, and about ``MIN_SHARE`` signatures or more each (3 signatures: 2 processes)."""
     return max(1, min(workers, (count + 1) // MIN_SHARE))
 
 
-def _in_workers(workers: int, validate_share, count) -> list[SignatureReport]:
-    """Process ``w`` of ``workers`` validates signatures ``w``, ``w + workers``, …: ``validate_share(w, workers)``
-    returns ``(index, report)`` for each of them, reading what it needs itself; ``count()`` is the number of
-    signatures, asked once every share is in. Processes ``0 … workers - 2`` are forked here and die with this
-    process; the last share is validated by this one (for a PDF it starts later in the file: fewer revisions to
-    compare). A worker that fails to answer has its share validated here. An exception in this process's own
+def _in_workers(workers: int, validate_share, shares) -> list[SignatureReport]:
+    """Process ``w`` of ``workers`` validates its share of the signatures: ``validate_share(w, workers)``
+    returns ``(index, report)`` for each of them, reading what it needs itself; ``shares()`` is the plan (the
+    indices of each process's share, as ``validate_share`` computes them), asked once every share is in.
+    Processes ``0 … workers - 2`` are forked here and die with this process; the last share is validated by
+    this one. A worker that fails to answer has its share validated here. An exception in this process's own
     share is raised after the workers are stopped."""
     import gc
     import os
@@ -338,10 +367,11 @@ def _in_workers(workers: int, validate_share, count) -> list[SignatureReport]:
             os.kill(pid, signal.SIGKILL)
             os.close(read_fd)
             os.waitpid(pid, 0)
-    total = count()
-    for worker in sorted({i % workers for i in range(total) if i not in found}):  # an answer that fell short
-        found.update(validate_share(worker, workers))
-    return [found[i] for i in range(total)]
+    plan = shares()
+    for worker, share in enumerate(plan):
+        if any(i not in found for i in share):  # an answer that fell short
+            found.update(validate_share(worker, workers))
+    return [found[i] for i in range(sum(len(share) for share in plan))]
 
 
 def _die_with_parent() -> None:
@@ -388,10 +418,10 @@ def validate_xml(data: bytes, trust: TrustConfig, *, workers: int = 1) -> Docume
 
     def validate_share(worker: int, of: int) -> list[tuple[int, SignatureReport]]:
         return [(i, xades._validate_one(root, sigs[i], sigs[i + 1:], trust, "Id", shared))
-                for i in range(worker, len(sigs), of)]
+                for i in plan_shares([1.0] * len(sigs), of)[worker]]
 
     workers = _worker_count(workers, len(sigs))
-    reports = (_in_workers(workers, validate_share, lambda: len(sigs)) if workers > 1
+    reports = (_in_workers(workers, validate_share, lambda: plan_shares([1.0] * len(sigs), workers)) if workers > 1
                else [report for _, report in validate_share(0, 1)])
     return DocumentReport("xml", tuple(reports), anchors)
 
