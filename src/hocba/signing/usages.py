@@ -321,7 +321,11 @@ class PrunedResolver(HistoricalResolver):
         except KeyError:
             pass
 
-        # -- pyHanko's walk, with the one early return marked below
+        # -- pyHanko's walk, with the one early return marked below. It reads each object as the graph holds it
+        # (the version this revision resolves, read once for all revisions) instead of through this resolver,
+        # which copies every object to bind its references to itself and parses again, for every revision, any
+        # object changed later: the walk only looks at keys, values and reference numbers, which are the same.
+        revision = self.revision
         def _compute_paths_to_refs(obj, cur_path, seen_in_path, *, page_tree_objs, is_struct_tree,
                                    struct_tree_objs):
             if isinstance(obj, generic.IndirectObject):
@@ -332,7 +336,7 @@ class PrunedResolver(HistoricalResolver):
                 if (obj_ref.idnum, obj_ref.generation) not in reach:  # the pruning: no target below
                     return
                 seen_in_path = seen_in_path.cons(obj_ref)
-                obj = self(obj_ref)
+                obj = graph.get((obj_ref.idnum, obj_ref.generation), revision)  # pyHanko: self(obj_ref), see below
                 canonical_path = page_tree_objs.get(obj_ref, cur_path)
                 if cur_path != canonical_path:
                     return
