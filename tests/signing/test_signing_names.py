@@ -1,6 +1,7 @@
 """``hocba.signing.names``: certificate name values are prepared exactly as asn1crypto prepares them (same text,
-same refusal), and names still compare as RFC 5280 says — equal across case and spacing differences, different
-when a letter differs — with the cache in place."""
+same refusal), names compare and hash as asn1crypto's own functions say (same answer, same refusal), and still as
+RFC 5280 says — equal across case and spacing differences, different when a letter differs — with the caches in
+place."""
 
 from __future__ import annotations
 
@@ -48,3 +49,27 @@ def test_names_compare_as_before_with_the_cache(left, right, equal):
     assert x509.NameTypeAndValue._ldap_string_prep is names._ldap_string_prep
     for _ in range(2):
         assert (_name(left) == _name(right)) is equal
+
+
+_values = (st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=12)
+           | st.sampled_from(["Nguyễn Văn An", "NGUYỄN  VĂN AN", "Nguyễn Văn Ân", "\u200b", "\ufffe"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_values, _values, st.sampled_from(["Trường THCS Nguyễn Du", "TRƯỜNG THCS NGUYỄN DU", "Sở GD&ĐT"]))
+def test_name_equality_and_hashable_are_asn1cryptos(left, right, org):
+    names.install()
+    a, b = _name(left), _name(right, org)
+    # fresh parses of the same encodings: what the caches are keyed by
+    a2, b2 = x509.Name.load(a.dump()), x509.Name.load(b.dump())
+    for _ in range(2):  # the second time from the caches
+        assert _outcome(lambda _: a == b, None) == _outcome(lambda _: names._original_eq(a2, b2), None)
+        assert _outcome(lambda _: b == a, None) == _outcome(lambda _: names._original_eq(b2, a2), None)
+        assert _outcome(lambda _: a.hashable, None) == _outcome(lambda _: names._original_hashable(a2), None)
+    assert (a != b) is (not names._original_eq(a2, b2)) if _outcome(lambda _: a == b, None)[0] == "ok" else True
+
+
+def test_a_name_is_never_equal_to_something_else():
+    names.install()
+    assert (_name("Nguyễn Văn An") == "Nguyễn Văn An") is False
+    assert x509.Name.__eq__ is names._name_eq
