@@ -90,6 +90,19 @@ def structure_rewritten(unsigned, pades_settings, signer_for) -> bytes:
     return fastpades.sign_batch([out.getvalue()], "hieutruong", signer_for("hieutruong"), pades_settings)[0]
 
 
+@pytest.fixture(scope="module")
+def signed_field_rewritten(unsigned, pades_settings, signer_for) -> bytes:
+    """GVCN signs; then someone rewrites the GVCN's signed field (a tooltip added); then the principal signs."""
+    pdf = fastpades.sign_batch([unsigned], "gvcn", signer_for("gv.van"), pades_settings)[0]
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    field_ref = next(f for f in writer.root["/AcroForm"]["/Fields"] if f.get_object().get("/T") == "gvcn")
+    field_ref.get_object()["/TU"] = generic.TextStringObject("Đã sửa sau khi ký")
+    writer.mark_update(field_ref)
+    out = io.BytesIO()
+    writer.write(out)
+    return fastpades.sign_batch([out.getvalue()], "hieutruong", signer_for("hieutruong"), pades_settings)[0]
+
+
 def _first_structure_element(node):
     kids = node["/K"]
     for kid in kids if isinstance(kids, generic.ArrayObject) else [kids]:
@@ -147,7 +160,8 @@ def _judged(report):
     return [(s.id, s.valid, s.problems) for s in report.signatures]
 
 
-@pytest.mark.parametrize("doc", ["sealed", "field_made_at_signing", "structure_rewritten", "indirect_kids"])
+@pytest.mark.parametrize("doc", ["sealed", "field_made_at_signing", "structure_rewritten", "indirect_kids",
+                                 "signed_field_rewritten"])
 def test_validation_says_the_same_with_and_without_the_pruning(doc, request, trust, monkeypatch):
     pdf = request.getfixturevalue(doc)
     installed, install = [], usages.install
@@ -173,6 +187,14 @@ def test_the_sealed_record_is_valid_and_its_timestamp_fills_the_field_made_for_i
     assert page not in rewritten_after, "no revision after the first signature touches a page"
 
 
+def test_a_signed_field_rewritten_after_signing_breaks_that_signature(signed_field_rewritten, trust):
+    report = validate_pdf(signed_field_rewritten, trust)
+    by_id = {s.id: s for s in report.signatures}
+    assert not by_id["gvcn"].valid
+    assert any("sửa đổi sau khi ký" in p for p in by_id["gvcn"].problems), by_id["gvcn"].problems
+    assert by_id["hieutruong"].valid, by_id["hieutruong"].problems
+
+
 def test_a_structure_element_rewritten_between_two_signatures_breaks_the_first(structure_rewritten, trust):
     report = validate_pdf(structure_rewritten, trust)
     by_id = {s.id: s for s in report.signatures}
@@ -181,27 +203,48 @@ def test_a_structure_element_rewritten_between_two_signatures_breaks_the_first(s
     assert by_id["hieutruong"].valid, by_id["hieutruong"].problems
 
 
-@pytest.mark.parametrize("doc", ["sealed", "field_made_at_signing", "structure_rewritten"])
+@pytest.mark.parametrize("doc", ["sealed", "field_made_at_signing", "structure_rewritten", "signed_field_rewritten"])
 def test_what_is_kept_per_revision_is_what_pyhanko_computes_each_time(doc, request):
-    """The orphans of each revision and the expected paths of each field in each signed revision, asked as the
-    analysis asks them (every later revision against every earlier one): the kept answer is pyHanko's."""
-    from pyhanko.sign.diff_analysis import policies
-    from pyhanko.sign.diff_analysis.form_rules_api import FieldComparisonSpec, _list_fields
+    """The orphans of each revision, the expected paths of each field in each signed revision and what the
+    signature-field rule says of each field, asked as the analysis asks them (every later revision against every
+    earlier one): the kept or directly produced answer is pyHanko's."""
+    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, policies
+    from pyhanko.sign.diff_analysis.form_rules_api import (
+        FieldComparisonContext,
+        FieldComparisonSpec,
+        _list_fields,
+    )
+    from pyhanko.sign.diff_analysis.rules.form_field_rules import SigFieldModificationRule
 
     _, pruned = _readers(request.getfixturevalue(doc))
     assert policies._find_orphans is usages._find_orphans
     assert FieldComparisonSpec.expected_contexts is usages._expected_contexts
+    assert SigFieldModificationRule.check_form_field is usages._sig_field_check
+    rule = next(r for r in DEFAULT_DIFF_POLICY.form_rule.field_rules if isinstance(r, SigFieldModificationRule))
     revisions = pruned.xrefs.total_revisions
-    specs = 0
+    specs = unchanged = 0
     for old_revision in range(revisions - 1):
         old = pruned.get_historical_resolver(old_revision)
         for new_revision in range(old_revision + 1, revisions):
             new = pruned.get_historical_resolver(new_revision)
             assert usages._find_orphans(new) == usages._original_find_orphans(new), new_revision
-            fields = _list_fields(old.root["/AcroForm"]["/Fields"], new.root["/AcroForm"]["/Fields"],
-                                  old_path=RawPdfPath("/Root", "/AcroForm", "/Fields")) if "/AcroForm" in old.root else []
-            for _, spec in fields:
+            fields = list(_list_fields(old.root["/AcroForm"]["/Fields"], new.root["/AcroForm"]["/Fields"],
+                                       old_path=RawPdfPath("/Root", "/AcroForm", "/Fields"))) if "/AcroForm" in old.root else []
+            context = FieldComparisonContext(field_specs=dict(fields), old=old, new=new)
+            for name, spec in fields:
                 assert spec.expected_contexts() == usages._original_expected_contexts(spec)
                 specs += 1
+                assert (_outcome(usages._sig_field_check(rule, name, spec, context))
+                        == _outcome(usages._original_sig_field_check(rule, name, spec, context))), (name, new_revision)
+                ref = spec.new_field_ref
+                unchanged += ref is not None and ref == spec.old_field_ref and (
+                    pruned.xrefs.get_historical_ref(ref, old_revision) == pruned.xrefs.get_historical_ref(ref, new_revision))
         assert old._expected_contexts or "/AcroForm" not in old.root
-    assert specs > 10
+    assert specs > 10 and unchanged > 2, (specs, unchanged)
+
+
+def _outcome(updates):
+    try:
+        return "ok", list(updates)
+    except Exception as e:  # noqa: BLE001 - the exact refusal is what is compared
+        return "error", type(e).__name__, str(e)

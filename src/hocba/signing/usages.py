@@ -44,7 +44,10 @@ from collections import defaultdict
 from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
 from pyhanko.sign.diff_analysis import policies
-from pyhanko.sign.diff_analysis.form_rules_api import FieldComparisonSpec
+from pyhanko.sign.diff_analysis.commons import qualify
+from pyhanko.sign.diff_analysis.form_rules_api import FieldComparisonSpec, FormUpdate
+from pyhanko.sign.diff_analysis.policy_api import ModificationLevel
+from pyhanko.sign.diff_analysis.rules.form_field_rules import SigFieldModificationRule
 
 log = logging.getLogger(__name__)
 
@@ -400,9 +403,40 @@ def _expected_contexts(spec):
     return set(contexts)
 
 
+# -- and one step that depends on one object version: pyHanko's signature-field rule compares a field's dictionary
+# in the signed revision with the same field in the later one, for every field of the form and every pair. When
+# both revisions resolve the field to the same version of the object (nothing wrote it in between), pyHanko's
+# ``SigFieldModificationRule.check_form_field`` can only reach one outcome — ``compare_fields`` finds the same
+# keys and equal values (two copies of one parsed object: PDF values compare by content, references by number)
+# and the same ``/Type``, so the change is valid when locked; ``/V`` is in both or in neither, so it yields the
+# field's reference at LTA level once per expected context, and stops. That outcome is produced directly, from
+# pyHanko's own ``qualify`` and ``FormUpdate``; any other case (a new field, a changed one, a stream, an empty
+# dictionary, which pyHanko treats as no field, another kind of resolver) is pyHanko's function.
+
+_original_sig_field_check = SigFieldModificationRule.check_form_field
+
+
+def _sig_field_check(self, fq_name, spec, context):
+    old, new = context.old, context.new
+    ref = spec.new_field_ref
+    if (spec.field_type == "/Sig" and ref is not None and spec.old_field_ref == ref
+            and isinstance(old, PrunedResolver) and isinstance(new, PrunedResolver) and old._graph is new._graph):
+        graph, key = old._graph, (ref.idnum, ref.generation)
+        version = graph._version(key, old.revision)
+        if version is not None and version == graph._version(key, new.revision):
+            field = graph.get(key, old.revision)
+            if isinstance(field, generic.DictionaryObject) and not isinstance(field, generic.StreamObject) and field:
+                yield from qualify(ModificationLevel.LTA_UPDATES, (
+                    FormUpdate(updated_ref=ref, field_name=fq_name, valid_when_locked=True, context_checked=expected)
+                    for expected in spec.expected_contexts()))
+                return
+    yield from _original_sig_field_check(self, fq_name, spec, context)
+
+
 def _install_memos() -> None:
     policies._find_orphans = _find_orphans
     FieldComparisonSpec.expected_contexts = _expected_contexts
+    SigFieldModificationRule.check_form_field = _sig_field_check
 
 
 def install(reader: PdfFileReader) -> bool:
