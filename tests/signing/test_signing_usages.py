@@ -248,3 +248,22 @@ def _outcome(updates):
         return "ok", list(updates)
     except Exception as e:  # noqa: BLE001 - the exact refusal is what is compared
         return "error", type(e).__name__, str(e)
+
+
+@pytest.mark.parametrize("doc", ["sealed", "signed_field_rewritten"])
+def test_which_revision_wrote_an_object_is_what_pyhanko_says(doc, request):
+    plain, pruned = _readers(request.getfixturevalue(doc))
+    refs = [generic.Reference(i, 0) for i in range(1, 600)]
+    for _ in range(2):  # the second time from what is kept
+        for name in ("get_introducing_revision", "get_last_change"):
+            for ref in refs:
+                assert _outcome_of(getattr(pruned.xrefs, name), ref) == _outcome_of(getattr(plain.xrefs, name), ref)
+    assert any(_outcome_of(pruned.xrefs.get_last_change, ref)[0] == "error" for ref in refs), "unknown objects too"
+    assert type(pruned.xrefs).get_last_change is type(plain.xrefs).get_last_change, "other readers untouched"
+
+
+def _outcome_of(fn, ref):
+    try:
+        return "ok", fn(ref)
+    except KeyError:
+        return "error", "KeyError"

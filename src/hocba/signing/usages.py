@@ -38,6 +38,7 @@ below is a copy of ``HistoricalResolver._load_reverse_xref_cache``, MIT licence)
 from __future__ import annotations
 
 import bisect
+import functools
 import logging
 from collections import defaultdict
 
@@ -454,5 +455,15 @@ def install(reader: PdfFileReader) -> bool:
         log.debug("pruned resolvers not installed", exc_info=True)
         return False
     cache.update(resolvers)
+    _remember_xref_history(reader.xrefs)
     _install_memos()
     return True
+
+
+def _remember_xref_history(xrefs) -> None:
+    """``get_introducing_revision`` and ``get_last_change`` (which revision first / last wrote an object) search
+    the cross-reference sections one by one, and every revision pair asks them again for the same objects; they
+    are functions of the sections, which never change once read. Kept per reader, as attributes of its
+    cross-reference cache (no other reader is touched); a KeyError (an object no section knows) is not kept."""
+    for name in ("get_introducing_revision", "get_last_change"):
+        setattr(xrefs, name, functools.lru_cache(maxsize=None)(getattr(xrefs, name)))
