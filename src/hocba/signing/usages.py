@@ -30,7 +30,8 @@ from which no object of interest can be reached:
   structure tree) are collected as pyHanko collects them, the latter from the raw objects of the graph.
 
 Objects are read once per version (an object unchanged over many revisions is parsed once), without
-pyHanko's per-revision copy. Used only by ``validate.validate_pdf`` through ``install``; the complete walk is
+pyHanko's per-revision copy; the resolvers' own ``get_object`` (what the difference analysis reads) copies from
+that reading too, instead of parsing again for every revision each object written again later. Used only by ``validate.validate_pdf`` through ``install``; the complete walk is
 taken instead for encrypted files and whenever anything here fails. Written against pyHanko 0.38 (the walk
 below is a copy of ``HistoricalResolver._load_reverse_xref_cache``, MIT licence); tests compare the two maps.
 """
@@ -268,6 +269,23 @@ class PrunedResolver(HistoricalResolver):
         self._graph = graph
         self._orphans: frozenset | None = None  # see _find_orphans
         self._expected_contexts: dict = {}  # see _expected_contexts
+
+    def get_object(self, ref: generic.Reference, as_metadata_stream: bool = False):
+        """pyHanko's ``HistoricalResolver.get_object`` (this revision's copy of the object, its references bound to
+        this resolver, kept), copied from the graph's parse of that version instead of parsing it again: pyHanko
+        parses anew, for every revision, each object written again later (the catalog, the form, the DSS, …).
+        An object the graph cannot hand out as pyHanko would read it (no version, freed, a metadata stream) is
+        pyHanko's way."""
+        cache = self.cache
+        obj = cache.get(ref)
+        if obj is None:
+            graph, key = self._graph, (ref.idnum, ref.generation)
+            version = graph._version(key, self.revision)
+            if (as_metadata_stream or version is None
+                    or self.reader.xrefs.get_historical_ref(ref, version) is None):
+                return super().get_object(ref, as_metadata_stream)
+            cache[ref] = obj = self._subsume_object(graph.get(key, self.revision))
+        return obj
 
     def complete_usages(self) -> dict:
         """pyHanko's own map (the complete walk), leaving this resolver's map in place."""
