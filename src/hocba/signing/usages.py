@@ -66,6 +66,11 @@ class ObjectGraph:
         self._sections = [xrefs.get_xref_data(i) for i in range(self.revisions)]
         self._written = [{(r.idnum, r.generation) for r in xrefs.explicit_refs_in_revision(i)}
                          for i in range(self.revisions)]
+        # the object numbers each section can resolve without its hybrid part: a section without one, whose
+        # entries do not mention a number, answers KeyError for it (``try_resolve``), so it is not asked
+        self._numbers = [None if section.hybrid is not None
+                         else {*section.xrefs_in_objstm, *section.standard_xrefs, *section.freed}
+                         for section in self._sections]
         self._versions: dict[Key, list[int]] = {}
         self._objects: dict[tuple[Key, int], generic.PdfObject] = {}
         self._edges: dict[tuple[Key, int], tuple[Key, ...]] = {}
@@ -112,6 +117,9 @@ class ObjectGraph:
             ref = generic.Reference(*key)
             versions = []
             for i, section in enumerate(self._sections):
+                numbers = self._numbers[i]
+                if numbers is not None and key[0] not in numbers:
+                    continue
                 try:
                     section.try_resolve(ref)
                 except KeyError:
