@@ -103,6 +103,23 @@ def signed_field_rewritten(unsigned, pades_settings, signer_for) -> bytes:
     return fastpades.sign_batch([out.getvalue()], "hieutruong", signer_for("hieutruong"), pades_settings)[0]
 
 
+@pytest.fixture(scope="module")
+def metadata_broken(unsigned, pades_settings, signer_for) -> bytes:
+    """GVCN signs; then the XMP metadata is rewritten into something that is not XMP (its root element renamed,
+    same length); then the principal signs."""
+    pdf = fastpades.sign_batch([unsigned], "gvcn", signer_for("gv.van"), pades_settings)[0]
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    writer.root["/Metadata"] = writer.add_object(generic.StreamObject(
+        {generic.NameObject("/Type"): generic.NameObject("/Metadata")}, stream_data=b"placeholder"))
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    data = bytearray(out.getvalue())
+    at = data.index(b"<x:xmpmeta", len(pdf))  # pyHanko wrote fresh XMP into the new stream, uncompressed
+    data[at:at + 10] = b"<x:xmpmetb"
+    return fastpades.sign_batch([bytes(data)], "hieutruong", signer_for("hieutruong"), pades_settings)[0]
+
+
 def _first_structure_element(node):
     kids = node["/K"]
     for kid in kids if isinstance(kids, generic.ArrayObject) else [kids]:
@@ -161,7 +178,7 @@ def _judged(report):
 
 
 @pytest.mark.parametrize("doc", ["sealed", "field_made_at_signing", "structure_rewritten", "indirect_kids",
-                                 "signed_field_rewritten"])
+                                 "signed_field_rewritten", "metadata_broken"])
 def test_validation_says_the_same_with_and_without_the_pruning(doc, request, trust, monkeypatch):
     pdf = request.getfixturevalue(doc)
     installed, install = [], usages.install
@@ -301,3 +318,32 @@ def test_every_object_of_every_revision_is_what_pyhankos_resolver_hands_out(doc,
                     assert value.get_pdf_handler() is fast, "references resolve within the same revision"
             compared += 1
     assert compared > 50
+
+
+@pytest.mark.parametrize("doc", ["sealed", "metadata_broken"])
+def test_each_revisions_metadata_is_judged_as_pyhanko_judges_it(doc, request, trust):
+    from pyhanko.sign.diff_analysis.rules.metadata_rules import MetadataUpdateRule
+
+    _, pruned = _readers(request.getfixturevalue(doc))
+    assert MetadataUpdateRule.is_well_formed_xml is usages._is_well_formed_xml
+    refused = 0
+    for revision in range(pruned.xrefs.total_revisions):
+        resolver = pruned.get_historical_resolver(revision)
+        ref = resolver.root.get_value_as_reference("/Metadata")
+        for _ in range(2):  # the second time from what is kept
+            try:
+                usages._is_well_formed_xml(ref)
+                kept = "ok"
+            except Exception as e:  # noqa: BLE001 - the refusal is what is compared
+                kept = type(e).__name__
+            try:
+                usages._original_is_well_formed_xml(ref)
+                theirs = "ok"
+            except Exception as e:  # noqa: BLE001
+                theirs = type(e).__name__
+            assert kept == theirs, revision
+        refused += theirs != "ok"
+    assert refused == (0 if doc == "sealed" else 2)
+    if doc == "metadata_broken":
+        by_id = {s.id: s for s in validate_pdf(request.getfixturevalue(doc), trust).signatures}
+        assert not by_id["gvcn"].valid

@@ -50,6 +50,7 @@ from pyhanko.sign.diff_analysis.commons import qualify
 from pyhanko.sign.diff_analysis.form_rules_api import FieldComparisonSpec, FormUpdate
 from pyhanko.sign.diff_analysis.policy_api import ModificationLevel
 from pyhanko.sign.diff_analysis.rules.form_field_rules import SigFieldModificationRule
+from pyhanko.sign.diff_analysis.rules.metadata_rules import MetadataUpdateRule
 
 log = logging.getLogger(__name__)
 
@@ -277,6 +278,7 @@ class PrunedResolver(HistoricalResolver):
         self._graph = graph
         self._orphans: frozenset | None = None  # see _find_orphans
         self._expected_contexts: dict = {}  # see _expected_contexts
+        self._well_formed: set[Key] = set()  # see _is_well_formed_xml
 
     def get_object(self, ref: generic.Reference, as_metadata_stream: bool = False):
         """pyHanko's ``HistoricalResolver.get_object`` (this revision's copy of the object, its references bound to
@@ -460,10 +462,29 @@ def _sig_field_check(self, fq_name, spec, context):
     yield from _original_sig_field_check(self, fq_name, spec, context)
 
 
+_original_is_well_formed_xml = MetadataUpdateRule.is_well_formed_xml
+
+
+def _is_well_formed_xml(metadata_ref):
+    """``MetadataUpdateRule.is_well_formed_xml``: the XMP metadata stream a revision's catalog points to parses as
+    XML — asked again, for the same revision, by every pair it is part of. Kept per resolver once it has passed
+    (the stream object is the resolver's own and keeps its decoded data, so pyHanko's second look would read the
+    same bytes); a refusal is raised again on every call."""
+    resolver = getattr(metadata_ref, "pdf", None)
+    if not isinstance(resolver, PrunedResolver):
+        return _original_is_well_formed_xml(metadata_ref)
+    key = (metadata_ref.idnum, metadata_ref.generation)
+    if key not in resolver._well_formed:
+        _original_is_well_formed_xml(metadata_ref)
+        resolver._well_formed.add(key)
+    return None
+
+
 def _install_memos() -> None:
     policies._find_orphans = _find_orphans
     FieldComparisonSpec.expected_contexts = _expected_contexts
     SigFieldModificationRule.check_form_field = _sig_field_check
+    MetadataUpdateRule.is_well_formed_xml = staticmethod(_is_well_formed_xml)
 
 
 def install(reader: PdfFileReader) -> bool:
