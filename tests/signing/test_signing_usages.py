@@ -225,7 +225,7 @@ def test_what_is_kept_per_revision_is_what_pyhanko_computes_each_time(doc, reque
     """The orphans of each revision, the expected paths of each field in each signed revision and what the
     signature-field rule says of each field, asked as the analysis asks them (every later revision against every
     earlier one): the kept or directly produced answer is pyHanko's."""
-    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, policies
+    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, form_rules_api, policies
     from pyhanko.sign.diff_analysis.form_rules_api import (
         FieldComparisonContext,
         FieldComparisonSpec,
@@ -237,6 +237,7 @@ def test_what_is_kept_per_revision_is_what_pyhanko_computes_each_time(doc, reque
     assert policies._find_orphans is usages._find_orphans
     assert FieldComparisonSpec.expected_contexts is usages._expected_contexts
     assert SigFieldModificationRule.check_form_field is usages._sig_field_check
+    assert form_rules_api._list_fields is usages._list_fields
     rule = next(r for r in DEFAULT_DIFF_POLICY.form_rule.field_rules if isinstance(r, SigFieldModificationRule))
     revisions = pruned.xrefs.total_revisions
     specs = unchanged = 0
@@ -245,8 +246,14 @@ def test_what_is_kept_per_revision_is_what_pyhanko_computes_each_time(doc, reque
         for new_revision in range(old_revision + 1, revisions):
             new = pruned.get_historical_resolver(new_revision)
             assert usages._find_orphans(new) == usages._original_find_orphans(new), new_revision
-            fields = list(_list_fields(old.root["/AcroForm"]["/Fields"], new.root["/AcroForm"]["/Fields"],
-                                       old_path=RawPdfPath("/Root", "/AcroForm", "/Fields"))) if "/AcroForm" in old.root else []
+            fields = []
+            if "/AcroForm" in old.root:
+                lists = (old.root["/AcroForm"]["/Fields"], new.root["/AcroForm"]["/Fields"])
+                path = RawPdfPath("/Root", "/AcroForm", "/Fields")
+                fields = list(_list_fields(*lists, old_path=path))
+                for _ in range(2):  # the second time from what the resolvers keep
+                    assert list(usages._list_fields(*lists, old_path=path)) == fields
+                assert fields == list(usages._original_list_fields(*lists, old_path=path))
             context = FieldComparisonContext(field_specs=dict(fields), old=old, new=new)
             for name, spec in fields:
                 assert spec.expected_contexts() == usages._original_expected_contexts(spec)

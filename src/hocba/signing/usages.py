@@ -45,10 +45,10 @@ from collections import defaultdict
 
 from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
-from pyhanko.sign.diff_analysis import policies
+from pyhanko.sign.diff_analysis import form_rules_api, policies
 from pyhanko.sign.diff_analysis.commons import qualify
 from pyhanko.sign.diff_analysis.form_rules_api import FieldComparisonSpec, FormUpdate
-from pyhanko.sign.diff_analysis.policy_api import ModificationLevel
+from pyhanko.sign.diff_analysis.policy_api import ModificationLevel, SuspiciousModification
 from pyhanko.sign.diff_analysis.rules.form_field_rules import SigFieldModificationRule
 from pyhanko.sign.diff_analysis.rules.metadata_rules import MetadataUpdateRule
 
@@ -279,6 +279,7 @@ class PrunedResolver(HistoricalResolver):
         self._orphans: frozenset | None = None  # see _find_orphans
         self._expected_contexts: dict = {}  # see _expected_contexts
         self._well_formed: set[Key] = set()  # see _is_well_formed_xml
+        self._field_lists: dict = {}  # see _field_list
 
     def get_object(self, ref: generic.Reference, as_metadata_stream: bool = False):
         """pyHanko's ``HistoricalResolver.get_object`` (this revision's copy of the object, its references bound to
@@ -462,6 +463,118 @@ def _sig_field_check(self, fq_name, spec, context):
     yield from _original_sig_field_check(self, fq_name, spec, context)
 
 
+_original_list_fields = form_rules_api._list_fields
+
+
+def _field_list(lst, exc, parent_name, inherited_ft) -> dict:
+    """``_make_list`` of pyHanko's ``_list_fields``: the fields of one revision's field array by qualified name;
+    kept on the revision's resolver for an array that resolver handed out (a revision's form, asked again by every
+    pair it is part of). An exception is not kept."""
+    ref = getattr(lst, "container_ref", None)
+    resolver = getattr(ref, "pdf", None)
+    if isinstance(resolver, PrunedResolver):
+        key = (id(lst), exc, parent_name, inherited_ft)
+        kept = resolver._field_lists.get(key)
+        if kept is not None and kept[0] is lst:
+            return kept[1]
+    listed = dict(_make_list(lst, exc, parent_name, inherited_ft))
+    if isinstance(resolver, PrunedResolver):
+        resolver._field_lists[key] = (lst, listed)
+    return listed
+
+
+# -- pyHanko 0.38's form_rules_api._list_fields (MIT licence), unchanged but for _field_list above
+def _make_list(lst, exc, parent_name, inherited_ft):
+    if not isinstance(lst, generic.ArrayObject):
+        raise exc("Field list is not an array.")
+    names_seen = set()
+
+    for ix, field_ref in enumerate(lst):
+        if not isinstance(field_ref, generic.IndirectObject):
+            raise exc("Fields must be indirect objects")
+
+        field = field_ref.get_object()
+        if not isinstance(field, generic.DictionaryObject):
+            raise exc("Fields must be dictionary objects")
+
+        try:
+            name = field.raw_get('/T')
+        except KeyError:
+            continue
+        if not isinstance(name, (generic.TextStringObject, generic.ByteStringObject)):
+            raise exc("Names must be strings")
+        if name in names_seen:
+            raise exc("Duplicate field name")
+        elif '.' in name:
+            raise exc("Partial names must not contain periods")
+        names_seen.add(name)
+
+        fq_name = parent_name + "." + name if parent_name else name
+        try:
+            field_type = field.raw_get('/FT')
+        except KeyError:
+            field_type = inherited_ft
+
+        try:
+            kids = field["/Kids"]
+        except KeyError:
+            kids = generic.ArrayObject()
+
+        if not kids and field_type is None:
+            raise exc(f"Field type of terminal field {fq_name!r} could not be determined")
+        yield fq_name, (field_type, field_ref.reference, kids, ix)
+
+
+def _list_fields(old_fields, new_fields, old_path, parent_name="", inherited_ft=None):
+    old_fields_by_name = _field_list(old_fields, misc.PdfReadError, parent_name, inherited_ft)
+    new_fields_by_name = _field_list(new_fields, SuspiciousModification, parent_name, inherited_ft)
+
+    names: set[str] = set()
+    names.update(old_fields_by_name.keys())
+    names.update(new_fields_by_name.keys())
+
+    for field_name in names:
+        try:
+            (old_field_type, old_field_ref, old_kids, field_index) = old_fields_by_name[field_name]
+        except KeyError:
+            old_field_type = old_field_ref = None
+            old_kids = generic.ArrayObject()
+            field_index = None
+
+        try:
+            new_field_type, new_field_ref, new_kids, _ = new_fields_by_name[field_name]
+        except KeyError:
+            new_field_type = new_field_ref = None
+            new_kids = generic.ArrayObject()
+
+        if old_field_ref and new_field_ref and (new_field_type != old_field_type):
+            raise SuspiciousModification(f"Update changed field type of {field_name}")
+        common_ft = old_field_type or new_field_type
+        if field_index is not None and old_path is not None:
+            field_path = old_path + field_index
+        else:
+            field_path = None
+        yield (
+            field_name,
+            FieldComparisonSpec(
+                field_type=common_ft,
+                old_field_ref=old_field_ref,
+                new_field_ref=new_field_ref,
+                old_canonical_path=field_path,
+            ),
+        )
+
+        # recursively descend into /Kids if necessary
+        if old_kids or new_kids:
+            yield from _list_fields(
+                old_kids,
+                new_kids,
+                parent_name=field_name,
+                old_path=(field_path + '/Kids' if field_path is not None else None),
+                inherited_ft=common_ft,
+            )
+
+
 _original_is_well_formed_xml = MetadataUpdateRule.is_well_formed_xml
 
 
@@ -485,6 +598,7 @@ def _install_memos() -> None:
     FieldComparisonSpec.expected_contexts = _expected_contexts
     SigFieldModificationRule.check_form_field = _sig_field_check
     MetadataUpdateRule.is_well_formed_xml = staticmethod(_is_well_formed_xml)
+    form_rules_api._list_fields = _list_fields
 
 
 def install(reader: PdfFileReader) -> bool:
