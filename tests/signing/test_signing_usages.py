@@ -354,3 +354,20 @@ def test_each_revisions_metadata_is_judged_as_pyhanko_judges_it(doc, request, tr
     if doc == "metadata_broken":
         by_id = {s.id: s for s in validate_pdf(request.getfixturevalue(doc), trust).signatures}
         assert not by_id["gvcn"].valid
+
+
+@pytest.mark.parametrize("doc", ["sealed", "structure_rewritten"])
+def test_the_structure_tree_kept_for_a_revision_is_the_one_it_has(doc, request):
+    """One walk of the structure tree serves every revision that has the same versions of what it read; a
+    revision with a rewritten element gets its own (compared with a fresh walk of each revision)."""
+    pdf = request.getfixturevalue(doc)
+    _, pruned = _readers(pdf)
+    graph = pruned.get_historical_resolver(0)._graph
+    walks = 0
+    for revision in range(graph.revisions):
+        root = pruned.get_historical_resolver(revision).root.raw_get("/StructTreeRoot")
+        kept = graph.struct_tree_refs(root, revision)
+        fresh_graph = usages.ObjectGraph(PdfFileReader(io.BytesIO(pdf), strict=False))
+        assert kept == fresh_graph._struct_tree_refs(root, revision), revision
+        walks = len(graph._struct_trees)
+    assert walks == (1 if doc == "sealed" else 2), walks

@@ -74,6 +74,8 @@ class ObjectGraph:
                          for section in self._sections]
         self._versions: dict[Key, list[int]] = {}
         self._objects: dict[tuple[Key, int], generic.PdfObject] = {}
+        self._reading: list | None = None  # (key, version) of each object read, while a walk is recorded
+        self._struct_trees: list[tuple[Key, tuple, frozenset]] = []  # see struct_tree_refs
         self._edges: dict[tuple[Key, int], tuple[Key, ...]] = {}
 
     def written_after(self, revision: int) -> set[Key]:
@@ -133,6 +135,8 @@ class ObjectGraph:
     def get(self, key: Key, revision: int) -> generic.PdfObject:
         """The raw object ``key`` as of ``revision`` (its references unresolved), read once per version."""
         version = self._version(key, revision)
+        if self._reading is not None:
+            self._reading.append((key, version))
         if version is None:
             return generic.NullObject()
         obj = self._objects.get((key, version))
@@ -165,7 +169,28 @@ class ObjectGraph:
 
     def struct_tree_refs(self, struct_tree_root, revision: int) -> set[Key]:
         """pyHanko's ``_collect_struct_tree_refs`` over the raw objects of ``revision``: the structure elements
-        under ``/StructTreeRoot /K``, same order, same errors (a KeyError ends the collection where it is)."""
+        under ``/StructTreeRoot /K``, same order, same errors (a KeyError ends the collection where it is).
+
+        The answer is a function of the objects the walk reads: it is kept with the version of each, and given
+        again for another revision that resolves every one of them to the same version (signatures do not touch
+        the structure tree: one walk for all the revisions of a signed record). An indirect root only (a direct
+        one is part of the catalog); an exception is not kept."""
+        if not isinstance(struct_tree_root, generic.IndirectObject):
+            return self._struct_tree_refs(struct_tree_root, revision)
+        root_key = (struct_tree_root.idnum, struct_tree_root.generation)
+        for key, read, nodes in self._struct_trees:
+            if key == root_key and all(self._version(k, revision) == v for k, v in read):
+                return set(nodes)
+        self._reading = []
+        try:
+            nodes = self._struct_tree_refs(struct_tree_root, revision)
+            read = tuple(dict.fromkeys(self._reading))
+        finally:
+            self._reading = None
+        self._struct_trees.append((root_key, read, frozenset(nodes)))
+        return nodes
+
+    def _struct_tree_refs(self, struct_tree_root, revision: int) -> set[Key]:
         nodes: set[Key] = set()
 
         def walk(elem):
