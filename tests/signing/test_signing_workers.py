@@ -99,10 +99,10 @@ def test_equal_costs_are_shared_round_robin():
 
 def test_pdf_signatures_are_shared_by_how_many_revisions_follow_them():
     """The 18-signature record: signature ``i`` is followed by ``19 - i`` revisions. Round robin gave the first
-    process the signatures with the longest tails (0, 2, 4, …: 8% more work by the cost model, ~20% measured);
-    the plan makes the two shares nearly equal."""
+    process the signatures with the longest tails (0, 2, 4, …: 273 against 240 by the cost model); the plan
+    makes the two shares nearly equal."""
     costs = [validate._pdf_cost(19 - i) for i in range(19)]
     loads = [sum(costs[i] for i in share) for share in validate.plan_shares(costs, 2)]
     round_robin = [sum(costs[i] for i in range(w, 19, 2)) for w in range(2)]
     assert max(loads) < max(round_robin)
-    assert max(loads) / min(loads) < 1.02
+    assert max(loads) / min(loads) < 1.05

@@ -293,10 +293,11 @@ MIN_SHARE = 2
 
 def _pdf_cost(later: int) -> float:
     """The relative cost of validating a PDF signature followed by ``later`` revisions: pyHanko compares each
-    later revision with the signed one, and each comparison goes over every field signed in between (measured
-    on the 18-signature record: ~4.5 ms of CMS and certificates per signature, ~0.35 ms per comparison and
-    ~0.45 ms per field signed in between per comparison, on this project's 2-core machine)."""
-    return 4.5 + 0.35 * later + 0.45 * later * (later + 1) / 2
+    later revision with the signed one, and each comparison goes over every field signed in between. Fitted on
+    the 18-signature record (each process's share timed alone, the constants that balanced the two best):
+    ~8 ms per signature (CMS, certificates, its revision's map), ~0.5 ms per comparison and ~0.2 ms per field
+    signed in between per comparison."""
+    return 8 + 0.5 * later + 0.2 * later * (later + 1) / 2
 
 
 def plan_shares(costs: list[float], of: int) -> list[list[int]]:
