@@ -147,3 +147,56 @@ def test_a_pdf_report_holds_plain_values_not_the_parsed_file(trust, documents):
     start = time.perf_counter()
     report.to_dict()
     assert time.perf_counter() - start < 0.5
+
+
+def _waiting_spare(timeout: float = 10.0):
+    """The spare this process has ready (started in the background once a child has answered)."""
+    import os
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with sandbox._spares_lock:
+            mine = [entry for entry in sandbox._spares if entry[0] == os.getpid()]
+        if mine:
+            return mine[-1][1]
+        time.sleep(0.02)
+    raise AssertionError("no spare was started")
+
+
+def test_each_file_is_read_by_a_fresh_child_the_next_one_already_waiting(trust, documents):
+    """A spare reads exactly one file: the one after it gets another process, and the spare that read a file
+    has ended when its answer is in."""
+    sandbox.run(b"%PDF-1.7", trust, LIMITS)
+    seen = set()
+    for data in (documents.valid.pdf, b"%PDF-1.7", documents.valid.xml):
+        spare = _waiting_spare()
+        assert spare.pid not in seen
+        seen.add(spare.pid)
+        result = sandbox.run(data, trust, LIMITS)
+        assert result["kind"] in ("pdf", "xml")
+        spare.join(timeout=5)
+        assert spare.exitcode is not None, "the spare that read the file is gone"
+    assert len(seen) == 3
+
+
+def test_a_spare_that_died_waiting_is_replaced_by_a_fresh_child(trust, documents):
+    import os
+    import signal
+
+    sandbox.run(b"%PDF-1.7", trust, LIMITS)
+    spare = _waiting_spare()
+    os.kill(spare.pid, signal.SIGKILL)
+    spare.join(timeout=5)
+    result = sandbox.run(documents.valid.pdf, trust, LIMITS)
+    assert result["readable"] and result["report"]["valid"]
+
+
+def test_a_spare_of_another_process_is_never_used(trust, documents):
+    """A web server that forks after starting spares: the copies of the list it inherits are not its children."""
+    sandbox.run(b"%PDF-1.7", trust, LIMITS)
+    _waiting_spare()
+    with sandbox._spares_lock:
+        sandbox._spares[:] = [(owner + 100_000, *rest) for owner, *rest in sandbox._spares]
+    assert sandbox._take_spare() is None
+    result = sandbox.run(documents.valid.pdf, trust, LIMITS)
+    assert result["readable"] and result["report"]["valid"]

@@ -16,6 +16,12 @@ The parent waits at most ``Limits.timeout`` seconds of wall-clock time for the a
 A child that dies or answers nothing gives "Không đọc được tệp". ``Limits.concurrency`` bounds how many
 children run at once in this process (a flood of uploads queues instead of forking without limit).
 
+The next child is started before it is needed: once a child has answered, a *spare* is forked from the fork
+server (in the background) and waits (idle, without limits, holding nothing) for the next file, which it
+receives through a pipe with the trust configuration and limits. Starting a process (~10 ms) is thus off the
+request's path; a spare still reads one file only, and one that has died or belongs to another process (a web
+server that forked after starting it) is dropped for a fresh child.
+
 A PDF or XML with several signatures is validated by up to ``Limits.workers`` processes: the child parses the
 file, then forks workers that each validate a share of the signatures in full (``validate_pdf`` /
 ``validate_xml`` with ``workers``). They inherit the child's limits (memory and CPU time per process) and are
@@ -145,6 +151,54 @@ def _child(conn, data: bytes, trust: TrustSpec, memory_bytes: int, cpu_seconds: 
         conn.close()
 
 
+def _spare_child(inbox, conn) -> None:
+    """A spare: wait for one file (and its trust configuration and limits), then be ``_child`` for it."""
+    try:
+        data, trust, memory_bytes, cpu_seconds, workers = inbox.recv()
+    except (EOFError, OSError):  # the web process is gone, or dropped this spare
+        return
+    finally:
+        inbox.close()
+    _child(conn, data, trust, memory_bytes, cpu_seconds, workers)
+
+
+_spares: list = []  # [(owner pid, process, inbox: the pipe end that sends it a file, receiver)]
+_spares_lock = threading.Lock()
+
+
+def _start_spare(ctx, most: int) -> None:
+    """Forks a spare from the fork server, unless this process already has ``most`` waiting."""
+    import os
+
+    with _spares_lock:
+        if sum(1 for owner, *_ in _spares if owner == os.getpid()) >= most:
+            return
+    child_inbox, inbox = ctx.Pipe(duplex=False)
+    receiver, sender = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_spare_child, args=(child_inbox, sender), daemon=True)
+    process.start()
+    child_inbox.close()
+    sender.close()
+    with _spares_lock:
+        _spares.append((os.getpid(), process, inbox, receiver))
+
+
+def _take_spare():
+    """A waiting spare of this process, or None."""
+    import os
+
+    with _spares_lock:
+        while _spares:
+            owner, process, inbox, receiver = _spares.pop()
+            if owner == os.getpid() and process.is_alive():
+                return process, inbox, receiver
+            if owner == os.getpid():
+                process.join(timeout=0)
+            for end in (inbox, receiver):
+                end.close()
+    return None
+
+
 def run(data: bytes, trust: TrustSpec, limits: Limits = Limits()) -> dict:
     """``engine.analyse(data, trust)`` in a fresh, limited child process; never raises for a bad file.
     Raises ``Busy`` when no slot frees up in time."""
@@ -160,12 +214,25 @@ def run(data: bytes, trust: TrustSpec, limits: Limits = Limits()) -> dict:
 def _run(data: bytes, trust: TrustSpec, limits: Limits) -> dict:
     ctx = _ctx()
     start = time.perf_counter()
-    receiver, sender = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_child, args=(sender, data, trust, limits.memory_bytes,
-                                               int(limits.timeout) + 2, limits.workers), daemon=True)
+    args = (data, trust, limits.memory_bytes, int(limits.timeout) + 2, limits.workers)
+    spare = _take_spare()
     try:
-        process.start()
-        sender.close()
+        if spare is not None:
+            process, inbox, receiver = spare
+            try:
+                inbox.send(args)
+            except OSError:  # it died just now: a fresh child instead
+                process.kill()
+                process.join(timeout=5)
+                receiver.close()
+                spare = None
+            finally:
+                inbox.close()
+        if spare is None:
+            receiver, sender = ctx.Pipe(duplex=False)
+            process = ctx.Process(target=_child, args=(sender, *args), daemon=True)
+            process.start()
+            sender.close()
         if receiver.poll(limits.timeout):
             result = receiver.recv()
         else:
@@ -180,6 +247,8 @@ def _run(data: bytes, trust: TrustSpec, limits: Limits) -> dict:
             process.kill()
         process.join(timeout=5)
         receiver.close()
+        # the next file's child, forked once this one has answered (not while it reads: it uses every core)
+        threading.Thread(target=_start_spare, args=(ctx, limits.concurrency), daemon=True).start()
     result["wall_seconds"] = time.perf_counter() - start
     return result
 
