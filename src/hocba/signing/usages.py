@@ -320,8 +320,35 @@ class PrunedResolver(HistoricalResolver):
             if (as_metadata_stream or version is None
                     or self.reader.xrefs.get_historical_ref(ref, version) is None):
                 return super().get_object(ref, as_metadata_stream)
-            cache[ref] = obj = self._subsume_object(graph.get(key, self.revision))
+            cache[ref] = obj = self._copy(graph.get(key, self.revision), {})
         return obj
+
+    def _copy(self, obj, refs: dict):
+        """pyHanko's ``_subsume_object``, in its order: the object's container reference bound to this resolver
+        (pyHanko's error when there is none), then references rebound, dictionaries, streams and arrays copied
+        with the bound container reference, anything else as it is. The bound reference for an object number is
+        made once per object copied (pyHanko makes one per value: equal, immutable values)."""
+        container = obj.get_container_ref()
+        key = (container.idnum, container.generation)
+        bound = refs.get(key)
+        if bound is None:
+            bound = refs[key] = generic.Reference(idnum=key[0], generation=key[1], pdf=self)
+        if isinstance(obj, generic.DecryptedObjectProxy):
+            return self._subsume_object(obj)
+        if isinstance(obj, generic.IndirectObject):
+            return generic.IndirectObject(idnum=obj.idnum, generation=obj.generation, pdf=self)
+        if isinstance(obj, generic.DictionaryObject):
+            copy = self._copy
+            items = {k: copy(v, refs) for k, v in obj.items()}
+            result = (generic.StreamObject(items, encoded_data=obj.encoded_data)
+                      if isinstance(obj, generic.StreamObject) else generic.DictionaryObject(items))
+        elif isinstance(obj, generic.ArrayObject):
+            copy = self._copy
+            result = generic.ArrayObject(copy(v, refs) for v in obj)
+        else:
+            return obj
+        result.container_ref = bound
+        return result
 
     def complete_usages(self) -> dict:
         """pyHanko's own map (the complete walk), leaving this resolver's map in place."""
