@@ -55,12 +55,18 @@ class _DocumentContexts:
             from asn1crypto import crl as asn1_crl
             from asn1crypto import ocsp as asn1_ocsp
             from pyhanko.pdf_utils.decode_limits import DecodePurpose
+            from pyhanko_certvalidator.revinfo.archival import (
+                process_legacy_crl_input,
+                process_legacy_ocsp_input,
+            )
 
             certs = list(dss.load_certs())
-            self.ocsps = [asn1_ocsp.OCSPResponse.load(ref.get_object().read_data(DecodePurpose.OCSP_RESPONSE))
-                          for ref in dss.ocsps]
-            self.crls = [asn1_crl.CertificateList.load(ref.get_object().read_data(DecodePurpose.CRL))
-                         for ref in dss.crls]
+            # wrapped once, as each ValidationContext would wrap them again (one per signature and timestamp)
+            self.ocsps = process_legacy_ocsp_input(
+                [asn1_ocsp.OCSPResponse.load(ref.get_object().read_data(DecodePurpose.OCSP_RESPONSE))
+                 for ref in dss.ocsps])
+            self.crls = process_legacy_crl_input(
+                [asn1_crl.CertificateList.load(ref.get_object().read_data(DecodePurpose.CRL)) for ref in dss.crls])
         self.registry = CertificateRegistry.build([*certs, *trust.intermediates])
         self.trust_manager = SimpleTrustManager.build(trust_roots=list(trust.anchors))
 
