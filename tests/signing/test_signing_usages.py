@@ -231,7 +231,10 @@ def test_what_is_kept_per_revision_is_what_pyhanko_computes_each_time(doc, reque
         FieldComparisonSpec,
         _list_fields,
     )
-    from pyhanko.sign.diff_analysis.rules.form_field_rules import SigFieldModificationRule
+    from pyhanko.sign.diff_analysis.rules.form_field_rules import (
+        BaseFieldModificationRule,
+        SigFieldModificationRule,
+    )
 
     _, pruned = _readers(request.getfixturevalue(doc))
     assert policies._find_orphans is usages._find_orphans
@@ -240,7 +243,8 @@ def test_what_is_kept_per_revision_is_what_pyhanko_computes_each_time(doc, reque
     assert form_rules_api._list_fields is usages._list_fields
     rule = next(r for r in DEFAULT_DIFF_POLICY.form_rule.field_rules if isinstance(r, SigFieldModificationRule))
     revisions = pruned.xrefs.total_revisions
-    specs = unchanged = 0
+    specs = unchanged = compared = 0
+    assert BaseFieldModificationRule.compare_fields is usages._compare_fields
     for old_revision in range(revisions - 1):
         old = pruned.get_historical_resolver(old_revision)
         for new_revision in range(old_revision + 1, revisions):
@@ -260,11 +264,20 @@ def test_what_is_kept_per_revision_is_what_pyhanko_computes_each_time(doc, reque
                 specs += 1
                 assert (_outcome(usages._sig_field_check(rule, name, spec, context))
                         == _outcome(usages._original_sig_field_check(rule, name, spec, context))), (name, new_revision)
+                if spec.old_field_ref is not None and spec.new_field_ref is not None:
+                    for _ in range(2):  # the second time from what is kept
+                        assert (_outcome(_lazily(usages._compare_fields, rule, spec))
+                                == _outcome(_lazily(usages._original_compare_fields, rule, spec))), name
+                    compared += 1
                 ref = spec.new_field_ref
                 unchanged += ref is not None and ref == spec.old_field_ref and (
                     pruned.xrefs.get_historical_ref(ref, old_revision) == pruned.xrefs.get_historical_ref(ref, new_revision))
         assert old._expected_contexts or "/AcroForm" not in old.root
-    assert specs > 10 and unchanged > 2, (specs, unchanged)
+    assert specs > 10 and unchanged > 2 and compared > 10, (specs, unchanged, compared)
+
+
+def _lazily(fn, *args):
+    yield fn(*args)
 
 
 def _outcome(updates):

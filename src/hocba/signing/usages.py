@@ -49,7 +49,10 @@ from pyhanko.sign.diff_analysis import form_rules_api, policies
 from pyhanko.sign.diff_analysis.commons import qualify
 from pyhanko.sign.diff_analysis.form_rules_api import FieldComparisonSpec, FormUpdate
 from pyhanko.sign.diff_analysis.policy_api import ModificationLevel, SuspiciousModification
-from pyhanko.sign.diff_analysis.rules.form_field_rules import SigFieldModificationRule
+from pyhanko.sign.diff_analysis.rules.form_field_rules import (
+    BaseFieldModificationRule,
+    SigFieldModificationRule,
+)
 from pyhanko.sign.diff_analysis.rules.metadata_rules import MetadataUpdateRule
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,7 @@ class ObjectGraph:
         self._versions: dict[Key, list[int]] = {}
         self._objects: dict[tuple[Key, int], generic.PdfObject] = {}
         self._reading: list | None = None  # (key, version) of each object read, while a walk is recorded
+        self._compared: dict = {}  # see _compare_fields
         self._struct_trees: list[tuple[Key, tuple, frozenset]] = []  # see struct_tree_refs
         self._edges: dict[tuple[Key, int], tuple[Key, ...]] = {}
 
@@ -645,10 +649,33 @@ def _is_well_formed_xml(metadata_ref):
     return None
 
 
+_original_compare_fields = BaseFieldModificationRule.compare_fields
+
+
+def _compare_fields(self, spec):
+    """``BaseFieldModificationRule.compare_fields``: whether a field's dictionary changed between two revisions
+    beyond the keys a form fill may change — a function of the two versions of the dictionary (and the rule's
+    key sets), asked again for every pair that sees the same two versions (a field signed in revision s: every
+    signed revision before s against every revision from s on). Kept on the graph by the two versions; an
+    exception is not kept."""
+    old_ref, new_ref = spec.old_field_ref, spec.new_field_ref
+    old, new = getattr(old_ref, "pdf", None), getattr(new_ref, "pdf", None)
+    if not (isinstance(old, PrunedResolver) and isinstance(new, PrunedResolver) and old._graph is new._graph):
+        return _original_compare_fields(self, spec)
+    graph = old._graph
+    old_key, new_key = (old_ref.idnum, old_ref.generation), (new_ref.idnum, new_ref.generation)
+    key = (old_key, graph._version(old_key, old.revision), new_key, graph._version(new_key, new.revision), id(self))
+    kept = graph._compared.get(key)
+    if kept is None or kept[0] is not self:
+        kept = graph._compared[key] = (self, _original_compare_fields(self, spec))
+    return kept[1]
+
+
 def _install_memos() -> None:
     policies._find_orphans = _find_orphans
     FieldComparisonSpec.expected_contexts = _expected_contexts
     SigFieldModificationRule.check_form_field = _sig_field_check
+    BaseFieldModificationRule.compare_fields = _compare_fields
     MetadataUpdateRule.is_well_formed_xml = staticmethod(_is_well_formed_xml)
     form_rules_api._list_fields = _list_fields
 
