@@ -456,9 +456,11 @@ class PrunedResolver(HistoricalResolver):
 
 # -- what the analysis of every (signed revision, later revision) pair recomputes about one revision alone.
 # pyHanko judges each later revision against each signed one: 190 pairs for 19 signatures and timestamps.
-# Two of its steps depend on one revision only, so on a ``PrunedResolver`` their answer is kept on the
-# resolver (any other resolver gets pyHanko's functions, unchanged); an exception is never kept, so it is
-# raised again on every call as before.
+# Several of its steps depend on one revision only (the orphans it writes, a field's expected paths, its field
+# listing, its metadata's syntax) or on two versions of one object (a field's comparison, a signature field
+# unchanged between the two): on a ``PrunedResolver`` their answer is kept on the resolver or the graph (any
+# other resolver gets pyHanko's functions, unchanged); an exception is never kept, so it is raised again on
+# every call as before. ``_install_memos`` puts them in place; the tests compare each with pyHanko's own.
 
 _original_find_orphans = policies._find_orphans
 _original_expected_contexts = FieldComparisonSpec.expected_contexts
