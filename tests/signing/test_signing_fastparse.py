@@ -6,6 +6,7 @@ broken ends) — and a whole học bạ-like file parses to the same objects wit
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 from hypothesis import given, settings
@@ -36,6 +37,25 @@ def _run(fn, data: bytes):
     except Exception as e:  # noqa: BLE001 - the exact error type is what is compared
         outcome = ("error", type(e).__name__)
     return outcome, stream.tell()
+
+
+@contextlib.contextmanager
+def _pyhankos_own_readers():
+    """pyHanko's own readers in place of every fast one, for the duration (then whatever was there before)."""
+    saved = (generic.read_object, generic.read_hex_string_from_stream, misc._read_until_class,
+             generic._read_string_literal_bytes, generic._decode_name, generic.IndirectObject.read_from_stream)
+    try:
+        generic.read_object = fastparse._original_read_object
+        generic.read_hex_string_from_stream = fastparse._original_read_hex_string
+        misc._read_until_class = fastparse._original_read_until_class
+        generic._read_string_literal_bytes = fastparse._original_read_string_literal_bytes
+        generic._decode_name = fastparse._original_decode_name
+        generic.IndirectObject.read_from_stream = staticmethod(fastparse._original_read_indirect)
+        yield
+    finally:
+        (generic.read_object, generic.read_hex_string_from_stream, misc._read_until_class,
+         generic._read_string_literal_bytes, generic._decode_name) = saved[:5]
+        generic.IndirectObject.read_from_stream = staticmethod(saved[5])
 
 
 def _bytes_from(alphabet: bytes, max_size: int):
@@ -151,23 +171,11 @@ def test_a_document_parses_to_the_same_objects_with_and_without(tmp_path):
         return {(ref.idnum, ref.generation): repr(reader.get_object(ref))
                 for ref in reader.xrefs.explicit_refs_in_revision(0)}
 
-    saved = (misc._read_until_class, generic._read_string_literal_bytes, generic._decode_name,
-             generic.IndirectObject.read_from_stream, generic.read_object, generic.read_hex_string_from_stream)
-    try:
-        generic.read_object = fastparse._original_read_object
-        generic.read_hex_string_from_stream = fastparse._original_read_hex_string
-        misc._read_until_class = fastparse._original_read_until_class
-        generic._read_string_literal_bytes = fastparse._original_read_string_literal_bytes
-        generic._decode_name = fastparse._original_decode_name
-        generic.IndirectObject.read_from_stream = staticmethod(fastparse._original_read_indirect)
+    with _pyhankos_own_readers():
         slow = objects()
-        fastparse.install()
-        assert generic._decode_name is fastparse.decode_name and generic.read_object is fastparse.read_object
-        fast = objects()
-    finally:
-        misc._read_until_class, generic._read_string_literal_bytes, generic._decode_name = saved[:3]
-        generic.IndirectObject.read_from_stream = staticmethod(saved[3])
-        generic.read_object, generic.read_hex_string_from_stream = saved[4:]
+    fastparse.install()
+    assert generic._decode_name is fastparse.decode_name and generic.read_object is fastparse.read_object
+    fast = objects()
     assert fast == slow and len(fast) > 50
 
 
@@ -222,25 +230,13 @@ def _read_both(data: bytes):
     except Exception as e:  # noqa: BLE001 - the exact error type is what is compared
         fast = ("error", type(e).__name__)
     fast_at = stream.tell()
-    saved = (generic.read_object, generic.read_hex_string_from_stream, misc._read_until_class,
-             generic._read_string_literal_bytes, generic._decode_name, generic.IndirectObject.read_from_stream)
-    try:
-        generic.read_object = fastparse._original_read_object
-        generic.read_hex_string_from_stream = fastparse._original_read_hex_string
-        misc._read_until_class = fastparse._original_read_until_class
-        generic._read_string_literal_bytes = fastparse._original_read_string_literal_bytes
-        generic._decode_name = fastparse._original_decode_name
-        generic.IndirectObject.read_from_stream = staticmethod(fastparse._original_read_indirect)
+    with _pyhankos_own_readers():
         stream = io.BytesIO(data)
         try:
             slow = ("ok", _shape(fastparse._original_read_object(stream, container), container))
         except Exception as e:  # noqa: BLE001
             slow = ("error", type(e).__name__)
         slow_at = stream.tell()
-    finally:
-        (generic.read_object, generic.read_hex_string_from_stream, misc._read_until_class,
-         generic._read_string_literal_bytes, generic._decode_name) = saved[:5]
-        generic.IndirectObject.read_from_stream = staticmethod(saved[5])
     return (fast, fast_at), (slow, slow_at)
 
 
