@@ -31,11 +31,14 @@ killed with it.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import multiprocessing
 import threading
 import time
 
 from . import engine
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,6 +186,15 @@ def _start_spare(ctx, most: int) -> None:
         _spares.append((os.getpid(), process, inbox, receiver))
 
 
+def _start_spare_quietly(ctx, most: int) -> None:
+    """``_start_spare`` in a background thread: a spare that cannot be started (the fork server gone while the
+    web process stops) only means the next file gets a fresh child."""
+    try:
+        _start_spare(ctx, most)
+    except Exception:  # nothing waits on this thread
+        log.debug("no spare child started", exc_info=True)
+
+
 def _take_spare():
     """A waiting spare of this process, or None."""
     import os
@@ -248,7 +260,7 @@ def _run(data: bytes, trust: TrustSpec, limits: Limits) -> dict:
         process.join(timeout=5)
         receiver.close()
         # the next file's child, forked once this one has answered (not while it reads: it uses every core)
-        threading.Thread(target=_start_spare, args=(ctx, limits.concurrency), daemon=True).start()
+        threading.Thread(target=_start_spare_quietly, args=(ctx, limits.concurrency), daemon=True).start()
     result["wall_seconds"] = time.perf_counter() - start
     return result
 
