@@ -235,10 +235,11 @@ def validate_pdf(data: bytes, trust: TrustConfig, *, workers: int = 1) -> Docume
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    from . import fastparse, names, usages
+    from . import fastparse, names, shared_certs, usages
 
     fastparse.install()  # signature values, names, strings, references, keywords in one slice (pyHanko's results)
     names.install()  # each distinct certificate name value prepared for comparison once
+    shared_certs.install()  # each certificate the signatures carry parsed once per document
     anchors = tuple(trust.anchor_names())
     parsed: dict = {}
 
@@ -288,8 +289,12 @@ def validate_pdf(data: bytes, trust: TrustConfig, *, workers: int = 1) -> Docume
 
 async def _validate_pdf_signatures(sigs, trust: TrustConfig, contexts: _DocumentContexts) -> list[SignatureReport]:
     """Every signature in turn (pyHanko's difference analysis of each one's later revisions included), in one
-    event loop, with the contexts of ``_DocumentContexts``."""
-    return [await _validate_pdf_signature(s, trust, contexts) for s in sigs]
+    event loop, with the contexts of ``_DocumentContexts`` and one parsed copy of each certificate the
+    signatures carry (``shared_certs``)."""
+    from . import shared_certs
+
+    with shared_certs.one_document():
+        return [await _validate_pdf_signature(s, trust, contexts) for s in sigs]
 
 
 #: fewest signatures worth a worker process of their own (forking and the revisions each process reads again

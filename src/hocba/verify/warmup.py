@@ -13,10 +13,11 @@ from signxml import XMLVerifier
 from signxml.xades import XAdESVerifier
 
 from hocba.documents import xsd
-from hocba.signing import fastparse, names, usages, validate  # noqa: F401
+from hocba.signing import fastparse, names, shared_certs, usages, validate  # noqa: F401
 
 XMLVerifier.schemas()
 XAdESVerifier.schemas()
 xsd.schema()
 fastparse.install()
 names.install()
+shared_certs.install()
