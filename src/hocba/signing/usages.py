@@ -31,9 +31,10 @@ from which no object of interest can be reached:
 
 Objects are read once per version (an object unchanged over many revisions is parsed once), without
 pyHanko's per-revision copy; the resolvers' own ``get_object`` (what the difference analysis reads) copies from
-that reading too, instead of parsing again for every revision each object written again later. Used only by ``validate.validate_pdf`` through ``install``; the complete walk is
-taken instead for encrypted files and whenever anything here fails. Written against pyHanko 0.38 (the walk
-below is a copy of ``HistoricalResolver._load_reverse_xref_cache``, MIT licence); tests compare the two maps.
+that reading too, instead of parsing again for every revision each object written again later. Used only by
+``validate.validate_pdf`` through ``install``; the complete walk is taken instead for encrypted files and
+whenever anything here fails. Written against pyHanko 0.38 (the walk below is a copy of
+``HistoricalResolver._load_reverse_xref_cache``, MIT licence); tests compare the two maps.
 """
 
 from __future__ import annotations
