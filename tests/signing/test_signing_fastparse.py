@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyhanko.pdf_utils import generic, misc
@@ -80,14 +81,22 @@ def test_read_until_class_across_chunks_and_at_the_end():
 
 
 @settings(max_examples=400, deadline=None)
-@given(_bytes_from(b"ab (()\\\\nrtbf0127\n\r)", 40))
+@given(_bytes_from(b"ab (()\\\\nrtbfq0125789\n\r)", 40))
 def test_read_string_literal_bytes_is_pyhankos(body):
     data = b"(" + body + b" /Next 1"
     assert (_run(fastparse.read_string_literal_bytes, data)
             == _run(fastparse._original_read_string_literal_bytes, data))
 
 
-def test_a_long_plain_literal_string_goes_to_pyhanko_unchanged():
+@pytest.mark.parametrize("data", [b"(\\777) x", b"(\\400) x", b"(\\377) x", b"(\\8) x", b"(\\18) x",
+                                  b"(\\0123) x", b"(a\\\nb) x", b"(a\\\r\nb) x", b"(\\q) x", b"(\\", b"(\\1",
+                                  b"(a(b)c) x", b"(\\(\\)\\\\) x"])
+def test_octal_and_other_escapes_read_as_pyhanko_reads_them(data):
+    assert (_run(fastparse.read_string_literal_bytes, data)
+            == _run(fastparse._original_read_string_literal_bytes, data))
+
+
+def test_a_long_plain_literal_string_reads_as_pyhanko_reads_it():
     data = b"(" + b"v" * 600 + b") tail"
     fast = _run(fastparse.read_string_literal_bytes, data)
     assert fast == _run(fastparse._original_read_string_literal_bytes, data)

@@ -8,28 +8,27 @@ PDF: ~370 structure elements, fonts, fields): ~70 ms, paid by each worker proces
 signatures; the token readers took about a fifth off that (~73 → ~57 ms, median of 7 reads), the object
 reader (below) another seventh (~58 → ~50 ms, best of 3).
 
-Each reader below takes the common case with one slice and a regular expression and hands anything else
-back to pyHanko's function *from the same position*:
+Each reader below takes the common case with one slice or one pass over the stream's buffer and a regular
+expression, and hands anything else back to pyHanko's function *from the same position*:
 
 - ``read_hex_string_from_stream``: digits and whitespace up to the closing ``>`` (a signature's ``/Contents``:
   ~20,000 digits, read by pyHanko one Python call per digit — ~150 ms for the 18 signatures), unhexlified at
   once; a comment, a stray character or no closing ``>`` go to pyHanko.
-
 - ``read_until_class``: the bytes before the first byte of a class, consuming that byte (pyHanko's
   ``read_until_delimiter`` then steps back over it); with a ``maxchars`` limit, pyHanko's own.
-- ``read_string_literal_bytes``: a literal string with no escape and no nested parenthesis, i.e. whose first
-  ``(``, ``)`` or ``\\`` after the opening parenthesis is the closing ``)``.
+- ``read_string_literal_bytes``: a literal string with balanced parentheses and the escapes pyHanko knows; an
+  escaped line break, an octal escape pyHanko would refuse or no closing parenthesis go to pyHanko.
 - ``decode_name``: a name of printable ASCII with no ``#`` escape and no delimiter (the bytes are the name).
 - ``read_indirect_reference``: ``<digits> <digits> R`` with whitespace pyHanko accepts between the parts and a
   positive object number.
-
 - ``read_object``: a whole object — dictionaries, arrays, names, numbers, references, booleans, null, literal and
-  hex strings, nested — parsed from the stream's buffer in one pass, with pyHanko's rules token by token (what
+  hex strings (the two readers above), nested — parsed in one pass, with pyHanko's rules token by token (what
   starts which kind of object, which bytes end a name or a number, when digits are a reference, the container
   reference set on every value, ``pdf_string`` for strings, the first of two equal keys…). A stream, a comment,
-  an escape, a nested or unterminated string, a duplicate key or any byte pyHanko would refuse makes it give the
-  whole object to pyHanko's function from the same position (whose nested values come back here).
+  a duplicate key or any byte pyHanko would refuse makes it give the whole object to pyHanko's function from the
+  same position (whose nested values come back here).
 
+The ones that work on the buffer (``_on_buffer``) take pyHanko's way for a stream that is not a ``BytesIO``.
 ``install()`` puts them in place of pyHanko's (idempotent, process-wide: the results are pyHanko's, so signing
 and every other reader in the process are unaffected). Tests compare each with pyHanko's on generated inputs:
 value, exception type and where the stream is left.
@@ -82,15 +81,8 @@ _LITERAL_SPECIAL = re.compile(rb"[()\\]")
 
 def read_string_literal_bytes(stream) -> bytes:
     """``generic._read_string_literal_bytes``: the bytes of ``( … )`` (the first byte is skipped unread, as
-    pyHanko does)."""
-    start = stream.tell()
-    chunk = stream.read(_CHUNK)
-    special = _LITERAL_SPECIAL.search(chunk, 1)
-    if special is not None and chunk[special.start()] == 0x29:  # ")": no escape, no nesting before it
-        stream.seek(start + special.end())
-        return chunk[1:special.start()]
-    stream.seek(start)
-    return _original_read_string_literal_bytes(stream)
+    pyHanko does), by ``_literal_at``."""
+    return _on_buffer(stream, _literal_at, _original_read_string_literal_bytes)
 
 
 #: printable ASCII but for the delimiters ( ) < > [ ] { } / % and the escape character #
@@ -124,33 +116,9 @@ def read_indirect_reference(stream, container_ref):
     return _original_read_indirect(stream, container_ref)
 
 
-_HEX_PLAIN = re.compile(rb"[0-9A-Fa-f \n\r\t\f\x00]*")
-_HEX_WHITESPACE = b" \n\r\t\f\x00"
-_HEX_CHUNK = 1 << 16
-
-
 def read_hex_string_from_stream(stream):
-    """``generic.read_hex_string_from_stream``: the string object of ``< … >``."""
-    start = stream.tell()
-    stream.read(1)  # the opening "<"
-    parts = []
-    while True:
-        chunk = stream.read(_HEX_CHUNK)
-        end = chunk.find(b">")
-        if end >= 0:
-            parts.append(chunk[:end])
-            stream.seek(start + 1 + sum(len(p) for p in parts) + 1)
-            break
-        if len(chunk) < _HEX_CHUNK:  # no closing ">": pyHanko's error
-            stream.seek(start)
-            return _original_read_hex_string(stream)
-        parts.append(chunk)
-    body = b"".join(parts)
-    if not _HEX_PLAIN.fullmatch(body):  # a comment or a character that is not a digit: pyHanko decides
-        stream.seek(start)
-        return _original_read_hex_string(stream)
-    digits = body.translate(None, _HEX_WHITESPACE)
-    return generic.pdf_string(binascii.unhexlify(digits + b"0" if len(digits) % 2 else digits))
+    """``generic.read_hex_string_from_stream``: the string object of ``< … >``, by ``_hex_at``."""
+    return _on_buffer(stream, _hex_at, _original_read_hex_string)
 
 
 class _Refused(Exception):
@@ -164,6 +132,87 @@ _NUMBER_RUN = re.compile(rb"[+,\-.0-9]*")  # NumberObject.NumberPattern is [^+-.
 _HEX_BODY = re.compile(rb"[0-9A-Fa-f \n\r\t\f\x00]*>")
 _SLASH, _LT, _GT, _LBRACKET, _RBRACKET, _LPAREN, _PERCENT = b"/<>[(%"[0], 0x3C, 0x3E, 0x5B, 0x5D, 0x28, 0x25
 _DIGITS = b"0123456789"
+
+
+def _on_buffer(stream, fast, original, *args):
+    """``fast(buffer, position, *args)`` → (value, end) on the stream's own buffer (no copy), leaving the stream
+    at ``end``; when it refuses (or the stream is not a ``BytesIO``), ``original(stream, *args)`` from the same
+    position."""
+    if type(stream) is not io.BytesIO:
+        return original(stream, *args)
+    start = stream.tell()
+    buf = stream.getbuffer()
+    try:
+        value, end = fast(buf, start, *args)
+    except (_Refused, IndexError, RecursionError):
+        value = end = None
+    finally:
+        buf.release()
+    if end is None:
+        stream.seek(start)
+        return original(stream, *args)
+    stream.seek(end)
+    return value
+
+
+def _hex_at(buf, pos: int):
+    """``< … >`` at ``pos``: hex digits and PDF whitespace up to the first ``>`` (a signature's ``/Contents``:
+    ~20,000 digits, read by pyHanko one Python call per digit), unhexlified at once, an odd count padded with
+    ``0``; a comment, any other byte or no closing ``>``: refused."""
+    body = _HEX_BODY.match(buf, pos + 1)
+    if body is None:
+        raise _Refused
+    digits = bytes(buf[pos + 1:body.end() - 1]).translate(None, _WS)
+    return generic.pdf_string(binascii.unhexlify(digits + b"0" if len(digits) % 2 else digits)), body.end()
+
+
+def _literal_at(buf, pos: int):
+    """``generic._read_string_literal_bytes`` at ``pos``: balanced parentheses, the escapes pyHanko knows (a
+    character standing for itself, n r t b f, one to three octal digits); an escaped line break, a digit 8 or 9 in
+    an octal escape, a value over 255, an unknown escape or the end of the buffer: refused."""
+    parts = []
+    depth = 1
+    i = pos + 1
+    while True:
+        special = _LITERAL_SPECIAL.search(buf, i)
+        if special is None:
+            raise _Refused
+        j = special.start()
+        if j > i:
+            parts.append(bytes(buf[i:j]))
+        c = buf[j]
+        if c == 0x28:
+            depth += 1
+            parts.append(b"(")
+            i = j + 1
+        elif c == 0x29:
+            depth -= 1
+            if depth == 0:
+                return b"".join(parts), j + 1
+            parts.append(b")")
+            i = j + 1
+        else:  # a backslash
+            escaped = buf[j + 1] if j + 1 < len(buf) else None
+            simple = _SIMPLE_ESCAPES.get(escaped)
+            if simple is not None:
+                parts.append(simple)
+                i = j + 2
+            elif escaped is not None and 0x30 <= escaped <= 0x37:
+                end = j + 2
+                while end < j + 4 and end < len(buf) and 0x30 <= buf[end] <= 0x39:
+                    end += 1
+                if end == len(buf):  # pyHanko would look past the end
+                    raise _Refused
+                digits = bytes(buf[j + 1:end])
+                if b"8" in digits or b"9" in digits:
+                    raise _Refused
+                value = int(digits, 8)
+                if value > 255:
+                    raise _Refused
+                parts.append(bytes((value,)))
+                i = end
+            else:
+                raise _Refused
 
 
 class _Scanner:
@@ -193,12 +242,7 @@ class _Scanner:
             if buf[pos + 1:pos + 2] == b"<":
                 result, pos = self.dictionary(pos)
             else:
-                body = _HEX_BODY.match(buf, pos + 1)
-                if body is None:
-                    raise _Refused
-                digits = bytes(buf[pos + 1:body.end() - 1]).translate(None, _WS)
-                result = generic.pdf_string(binascii.unhexlify(digits + b"0" if len(digits) % 2 else digits))
-                pos = body.end()
+                result, pos = _hex_at(buf, pos)
         elif c == _LBRACKET:
             items = generic.ArrayObject()
             pos += 1
@@ -218,7 +262,7 @@ class _Scanner:
             else:
                 raise _Refused
         elif c == _LPAREN:
-            raw, pos = self.literal(pos)
+            raw, pos = _literal_at(buf, pos)
             result = generic.pdf_string(raw)
         elif c == 0x6E:  # n
             if bytes(buf[pos:pos + 4]) != b"null":
@@ -244,55 +288,6 @@ class _Scanner:
             return generic._decode_name(bytes(self.buf[pos + 1:end])), end
         except Exception as e:  # pyHanko's own error: raised by pyHanko's function after the refusal
             raise _Refused from e
-
-    def literal(self, pos: int):
-        """``generic._read_string_literal_bytes``: balanced parentheses, the escapes pyHanko knows (a character
-        standing for itself, n r t b f, one to three octal digits); an escaped line break, a digit 8 or 9 in an
-        octal escape, a value over 255, an unknown escape or the end of the buffer: refused."""
-        buf = self.buf
-        parts = []
-        depth = 1
-        i = pos + 1
-        while True:
-            special = _LITERAL_SPECIAL.search(buf, i)
-            if special is None:
-                raise _Refused
-            j = special.start()
-            if j > i:
-                parts.append(bytes(buf[i:j]))
-            c = buf[j]
-            if c == 0x28:
-                depth += 1
-                parts.append(b"(")
-                i = j + 1
-            elif c == 0x29:
-                depth -= 1
-                if depth == 0:
-                    return b"".join(parts), j + 1
-                parts.append(b")")
-                i = j + 1
-            else:  # a backslash
-                escaped = buf[j + 1] if j + 1 < len(buf) else None
-                simple = _SIMPLE_ESCAPES.get(escaped)
-                if simple is not None:
-                    parts.append(simple)
-                    i = j + 2
-                elif escaped is not None and 0x30 <= escaped <= 0x37:
-                    end = j + 2
-                    while end < j + 4 and end < len(buf) and 0x30 <= buf[end] <= 0x39:
-                        end += 1
-                    if end == len(buf):  # pyHanko would look past the end
-                        raise _Refused
-                    digits = bytes(buf[j + 1:end])
-                    if b"8" in digits or b"9" in digits:
-                        raise _Refused
-                    value = int(digits, 8)
-                    if value > 255:
-                        raise _Refused
-                    parts.append(bytes((value,)))
-                    i = end
-                else:
-                    raise _Refused
 
     def number(self, pos: int):
         end = _NUMBER_RUN.match(self.buf, pos).end()
@@ -341,24 +336,16 @@ _SIMPLE_ESCAPES = {**{c: bytes((c,)) for c in b"() /%<>[]#_&$\\"},
                    ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b", ord("f"): b"\f"}
 
 
+def _scan(buf, pos: int, container_ref):
+    return _Scanner(buf, container_ref).value(pos)
+
+
 def read_object(stream, container_ref, as_metadata_stream=False,
                 in_content_stream=generic.ContentOpReading.NO):
     """``generic.read_object``."""
-    if as_metadata_stream or in_content_stream or type(stream) is not io.BytesIO:
+    if as_metadata_stream or in_content_stream:
         return _original_read_object(stream, container_ref, as_metadata_stream, in_content_stream)
-    start = stream.tell()
-    buf = stream.getbuffer()
-    try:
-        result, end = _Scanner(buf, container_ref).value(start)
-    except (_Refused, IndexError, RecursionError):
-        result = None
-    finally:
-        buf.release()
-    if result is None:
-        stream.seek(start)
-        return _original_read_object(stream, container_ref, as_metadata_stream, in_content_stream)
-    stream.seek(end)
-    return result
+    return _on_buffer(stream, _scan, _original_read_object, container_ref)
 
 
 def install() -> None:
